@@ -1,0 +1,68 @@
+"""The `kit` command: thin shells that parse input, call a domain function, print the result.
+
+Every command takes --data (or KIT_DATA); errors a user can cause print one line and exit 1
+(2 for usage errors), never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..config import DataDir
+from ..errors import ContentError, KitError
+
+data_option = click.option(
+    "--data", "data", envvar="KIT_DATA", default="data", show_default=True,
+    type=click.Path(file_okay=False), help="The kit's data dir (or set KIT_DATA).")
+
+
+def data_dir(data: str) -> DataDir:
+    return DataDir.resolve(data)
+
+
+class KitGroup(click.Group):
+    """Turns the kit's own errors into one line on stderr and an exit code."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ContentError as e:
+            for problem in e.problems:
+                click.echo(f"  {problem}", err=True)
+            click.echo(f"error: {e}", err=True)
+            sys.exit(e.exit_code)
+        except KitError as e:
+            click.echo(f"error: {e}", err=True)
+            sys.exit(e.exit_code)
+
+
+@click.group(cls=KitGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="offline-learning-kit", prog_name="kit")
+def main() -> None:
+    """The Offline Learning Kit: lessons and quizzes for a school with no internet.
+
+    \b
+    Start here:
+      kit init                    make a data dir (./data, or --data DIR)
+      kit pack build content/X    turn a course folder into a signed .kitpack
+      kit pack install FILE       verify a pack and install it
+      kit serve                   serve lessons to phones on the local network
+
+    Every command takes --data DIR (or the KIT_DATA variable) and explains itself with --help.
+    """
+
+
+def register() -> None:
+    # Each command group lives in its own module, named for what it does.
+    from . import core  # noqa: F401
+    for optional in ("pack", "quiz", "serve", "users", "sync", "demo"):
+        try:
+            __import__(f"{__name__}.{optional}")
+        except ModuleNotFoundError as e:
+            if e.name != f"{__name__}.{optional}":
+                raise
+
+
+register()

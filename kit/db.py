@@ -1,0 +1,192 @@
+"""The one home of the database: open, migrate, transact.
+
+Every table of the kit is created here, by numbered migrations that run on open and are
+recorded in `schema_version`; each runs once, in its own transaction. Other modules use
+`open_db` and `transaction`, and sqlite-utils' table API for rows.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import sqlite_utils
+
+from .errors import ConfigError
+
+# Append only: never edit a migration that has shipped. Version = position + 1.
+MIGRATIONS: list[str] = [
+    # 1: content, keys, events, derived records, accounts
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+    CREATE TABLE packs (
+        id TEXT PRIMARY KEY,
+        version TEXT NOT NULL,
+        title TEXT NOT NULL,            -- JSON {lang: title}
+        description TEXT NOT NULL,      -- JSON {lang: text}
+        languages TEXT NOT NULL,        -- JSON [lang, ...]
+        publisher TEXT NOT NULL,        -- key id that signed it
+        settings TEXT NOT NULL,         -- JSON: quiz display, mastery defaults, license, authors
+        manifest TEXT NOT NULL,         -- the verified manifest JSON
+        installed_at TEXT NOT NULL
+    );
+    CREATE TABLE lessons (
+        pack_id TEXT NOT NULL REFERENCES packs(id) ON DELETE CASCADE,
+        lesson_id TEXT NOT NULL,
+        lang TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        title TEXT NOT NULL,
+        minutes INTEGER,
+        objectives TEXT NOT NULL,       -- JSON [text, ...]
+        html TEXT NOT NULL,             -- sanitized at build time
+        etag TEXT NOT NULL,
+        has_quiz INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (pack_id, lesson_id, lang)
+    );
+    CREATE TABLE quizzes (
+        pack_id TEXT NOT NULL REFERENCES packs(id) ON DELETE CASCADE,
+        lesson_id TEXT NOT NULL,
+        lang TEXT NOT NULL,
+        quiz TEXT NOT NULL,             -- JSON, kit.content.quiz.Quiz.to_dict()
+        PRIMARY KEY (pack_id, lesson_id, lang)
+    );
+    CREATE TABLE media (
+        pack_id TEXT NOT NULL REFERENCES packs(id) ON DELETE CASCADE,
+        path TEXT NOT NULL,             -- as written in the course source
+        sha256 TEXT NOT NULL,           -- file is media/<pack_id>/<sha256><ext>
+        size INTEGER NOT NULL,
+        mime TEXT NOT NULL,
+        PRIMARY KEY (pack_id, path)
+    );
+
+    CREATE TABLE trusted_keys (
+        key_id TEXT PRIMARY KEY,
+        public_key TEXT NOT NULL,       -- base64 of the raw 32-byte Ed25519 key
+        name TEXT NOT NULL,
+        role TEXT NOT NULL,             -- publisher | school | hub
+        added_at TEXT NOT NULL
+    );
+
+    -- The truth: append-only. (device_id, seq) orders one device's events; uid is global.
+    CREATE TABLE events (
+        uid TEXT PRIMARY KEY,
+        device_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        hlc TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        learner_id TEXT,
+        body TEXT NOT NULL,             -- JSON
+        UNIQUE (device_id, seq)
+    );
+    CREATE INDEX events_by_learner ON events (learner_id, kind);
+
+    -- Derived from record.* events (last writer wins per field); never the only copy.
+    CREATE TABLE records (
+        kind TEXT NOT NULL,             -- class | learner
+        id TEXT NOT NULL,
+        data TEXT NOT NULL,             -- JSON {field: value}
+        deleted INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (kind, id)
+    );
+    CREATE TABLE record_clocks (
+        kind TEXT NOT NULL,
+        id TEXT NOT NULL,
+        field TEXT NOT NULL,            -- a field name, or '' for the tombstone
+        hlc TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        PRIMARY KEY (kind, id, field)
+    );
+
+    -- Local accounts of this server (admins, coaches); not synced.
+    CREATE TABLE users (
+        username TEXT PRIMARY KEY,
+        role TEXT NOT NULL,             -- admin | coach
+        password_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    """,
+]
+
+
+def connect(path: "str | Path") -> sqlite_utils.Database:
+    """Open a connection with the kit's pragmas (WAL, foreign keys, busy wait)."""
+    conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False, isolation_level=None)
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA busy_timeout = 30000")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    if mode.lower() != "wal":
+        raise ConfigError(f"{path}: SQLite cannot use WAL here; put the data dir on a local disk")
+    return sqlite_utils.Database(conn)
+
+
+def open_db(path: "str | Path", migrate: bool = True) -> sqlite_utils.Database:
+    db = connect(path)
+    if migrate:
+        run_migrations(db)
+    return db
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+    row = db.execute("SELECT MAX(version) FROM schema_version").fetchone()
+    return row[0] or 0
+
+
+def run_migrations(db: sqlite_utils.Database) -> int:
+    """Bring the schema up to date; safe to run at every start and from many processes."""
+    current = schema_version(db)
+    for version, sql in enumerate(MIGRATIONS, start=1):
+        if version <= current:
+            continue
+        with transaction(db, immediate=True):
+            # Another process may have migrated while we waited for the write lock.
+            if schema_version(db) >= version:
+                continue
+            for statement in split_sql(sql):
+                db.execute(statement)
+            db.execute("INSERT INTO schema_version (version) VALUES (?)", [version])
+    return len(MIGRATIONS)
+
+
+def split_sql(script: str) -> list[str]:
+    """Statements of a migration (executescript would commit our transaction)."""
+    out, buf = [], []
+    for line in script.splitlines():
+        buf.append(line.split("--", 1)[0])
+        if sqlite3.complete_statement("\n".join(buf)):
+            stmt = "\n".join(buf).strip()
+            if stmt.strip(";").strip():
+                out.append(stmt)
+            buf = []
+    return out
+
+
+@contextmanager
+def transaction(db: sqlite_utils.Database, immediate: bool = True) -> Iterator[sqlite_utils.Database]:
+    """All or nothing. IMMEDIATE takes the write lock up front so two writers never deadlock."""
+    conn = db.conn
+    if conn.in_transaction:  # nested: join the outer transaction
+        yield db
+        return
+    conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    try:
+        yield db
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    else:
+        conn.execute("COMMIT")
+
+
+def get_meta(db: sqlite_utils.Database, key: str, default: "str | None" = None) -> "str | None":
+    row = db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+    return row[0] if row else default
+
+
+def set_meta(db: sqlite_utils.Database, key: str, value: str) -> None:
+    db.execute("INSERT INTO meta (key, value) VALUES (?, ?) "
+               "ON CONFLICT(key) DO UPDATE SET value = excluded.value", [key, value])

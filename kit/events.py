@@ -1,0 +1,151 @@
+"""Events are the truth: an append-only log of everything learners and staff do.
+
+An event is identified globally by `uid`: `<device_id>:<seq>` for events this server makes,
+or a client-made UUID for answers queued on a phone (so a retried submit is recognised).
+Within one device, `seq` counts 1, 2, 3... with no gaps, which makes a version vector
+({device_id: highest seq held}) enough to say what another server lacks. Every event also
+carries a hybrid logical clock (`hlc`), used to order edits of mutable records.
+
+Kinds in use (body fields in brackets):
+    record.set     a mutable record's fields changed   [kind, id, fields]
+    record.delete  a tombstone                          [kind, id]
+    signin         a learner signed in                  [class_id]
+    lesson.read    a lesson was read to its end          [pack, lesson, lang]
+    quiz.answer    one question answered                [pack, lesson, question, correct, credit, response]
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator
+
+import sqlite_utils
+
+from .db import get_meta, set_meta, transaction
+
+
+@dataclass(frozen=True)
+class Event:
+    uid: str
+    device_id: str
+    seq: int
+    hlc: str
+    kind: str
+    learner_id: "str | None"
+    body: dict = field(default_factory=dict)
+
+    def to_row(self) -> dict:
+        return {"uid": self.uid, "device_id": self.device_id, "seq": self.seq, "hlc": self.hlc,
+                "kind": self.kind, "learner_id": self.learner_id,
+                "body": json.dumps(self.body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))}
+
+    @classmethod
+    def from_row(cls, row: "dict | tuple") -> "Event":
+        if not isinstance(row, dict):
+            row = dict(zip(("uid", "device_id", "seq", "hlc", "kind", "learner_id", "body"), row))
+        body = row["body"]
+        return cls(row["uid"], row["device_id"], int(row["seq"]), row["hlc"], row["kind"],
+                   row["learner_id"], json.loads(body) if isinstance(body, str) else dict(body))
+
+
+# --- hybrid logical clock -------------------------------------------------------------
+# Format "<13-digit ms>-<5-digit counter>": sorts as text, survives a clock set backwards.
+
+def format_hlc(ms: int, counter: int) -> str:
+    return f"{ms:013d}-{counter:05d}"
+
+
+def parse_hlc(hlc: str) -> "tuple[int, int]":
+    ms, counter = hlc.split("-")
+    return int(ms), int(counter)
+
+
+def tick(db: sqlite_utils.Database, now_ms: "int | None" = None) -> str:
+    """The next local clock value (call inside the transaction that uses it)."""
+    now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+    last = get_meta(db, "hlc")
+    ms, counter = parse_hlc(last) if last else (0, 0)
+    value = format_hlc(now_ms, 0) if now_ms > ms else format_hlc(ms, counter + 1)
+    set_meta(db, "hlc", value)
+    return value
+
+
+def observe(db: sqlite_utils.Database, remote_hlc: str) -> None:
+    """Move the local clock past a received one, so later local edits win over it."""
+    last = get_meta(db, "hlc")
+    if not last or remote_hlc > last:
+        set_meta(db, "hlc", remote_hlc)
+
+
+# --- the log --------------------------------------------------------------------------
+
+def device_id(db: sqlite_utils.Database) -> str:
+    value = get_meta(db, "device_id")
+    if not value:
+        raise RuntimeError("this data dir has no device id; run `kit init`")
+    return value
+
+
+def append(db: sqlite_utils.Database, kind: str, body: dict, learner_id: "str | None" = None,
+           uid: "str | None" = None) -> "tuple[Event, bool]":
+    """Record a new local event. With a client-made `uid` seen before, records nothing and
+    returns the earlier event and False (a double tap or a retried request)."""
+    with transaction(db):
+        if uid is not None:
+            row = db.execute("SELECT * FROM events WHERE uid = ?", [uid]).fetchone()
+            if row:
+                return Event.from_row(row), False
+        dev = device_id(db)
+        seq = (db.execute("SELECT MAX(seq) FROM events WHERE device_id = ?", [dev]).fetchone()[0] or 0) + 1
+        event = Event(uid or f"{dev}:{seq}", dev, seq, tick(db), kind, learner_id, body)
+        db["events"].insert(event.to_row())
+        if kind.startswith("record."):
+            from .records import apply  # records derive from events; import here avoids a cycle
+            apply(db, event)
+        return event, True
+
+
+def insert_foreign(db: sqlite_utils.Database, events: Iterable[Event]) -> int:
+    """Add events made elsewhere (sync), ignoring ones already held. Caller holds the
+    transaction. Returns how many were new."""
+    from .records import apply
+    new = 0
+    for event in events:
+        cur = db.execute(
+            "INSERT OR IGNORE INTO events (uid, device_id, seq, hlc, kind, learner_id, body) "
+            "VALUES (:uid, :device_id, :seq, :hlc, :kind, :learner_id, :body)", event.to_row())
+        if cur.rowcount:
+            new += 1
+            observe(db, event.hlc)
+            if event.kind.startswith("record."):
+                apply(db, event)
+    return new
+
+
+def version_vector(db: sqlite_utils.Database) -> "dict[str, int]":
+    """{device_id: highest seq held}, what this server knows of each device's log."""
+    return {d: s for d, s in db.execute("SELECT device_id, MAX(seq) FROM events GROUP BY device_id")}
+
+
+def events_after(db: sqlite_utils.Database, vector: "dict[str, int]") -> Iterator[Event]:
+    """Every event the holder of `vector` lacks, in (device, seq) order."""
+    for dev, top in db.execute("SELECT device_id, MAX(seq) FROM events GROUP BY device_id ORDER BY device_id").fetchall():
+        since = vector.get(dev, 0)
+        if top <= since:
+            continue
+        for row in db.execute("SELECT * FROM events WHERE device_id = ? AND seq > ? ORDER BY seq",
+                              [dev, since]):
+            yield Event.from_row(row)
+
+
+def learner_events(db: sqlite_utils.Database, learner_id: str, kinds: "tuple[str, ...] | None" = None) -> list[Event]:
+    """One learner's history in clock order (the same order on every server)."""
+    sql = "SELECT * FROM events WHERE learner_id = ?"
+    params: list = [learner_id]
+    if kinds:
+        sql += f" AND kind IN ({','.join('?' * len(kinds))})"
+        params += list(kinds)
+    sql += " ORDER BY hlc, device_id, seq"
+    return [Event.from_row(r) for r in db.execute(sql, params)]

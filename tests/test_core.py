@@ -1,0 +1,52 @@
+from kit.config import DataDir
+from kit.db import MIGRATIONS, open_db, schema_version
+from kit.events import append, events_after, version_vector
+from kit.instance import init_instance
+from kit import records
+
+
+def test_init_twice_keeps_the_device_key(tmp_path):
+    d = DataDir(tmp_path / "d")
+    first, created = init_instance(d)
+    second, created_again = init_instance(d)
+    assert created and not created_again
+    assert first.device_id == second.device_id and len(first.device_id) == 16
+
+
+def test_migrations_run_once_and_set_wal(inst):
+    assert schema_version(inst.db) == len(MIGRATIONS)
+    again = open_db(inst.data.db_path)
+    assert schema_version(again) == len(MIGRATIONS)
+    assert again.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert again.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+def test_events_get_gapless_sequence_numbers(inst):
+    for i in range(3):
+        append(inst.db, "lesson.read", {"i": i}, learner_id="L1")
+    assert version_vector(inst.db) == {inst.device_id: 3}
+    assert [e.seq for e in events_after(inst.db, {inst.device_id: 1})] == [2, 3]
+
+
+def test_a_client_uid_is_recorded_once(inst):
+    first, new = append(inst.db, "quiz.answer", {"q": 1}, learner_id="L1", uid="u-1")
+    again, new_again = append(inst.db, "quiz.answer", {"q": 1}, learner_id="L1", uid="u-1")
+    assert new and not new_again and again == first
+    assert inst.db["events"].count == 1
+
+
+def test_later_edit_wins_and_delete_never_resurrects(inst):
+    records.set_fields(inst.db, "learner", "L1", {"name": "Amina", "class_id": "C"})
+    records.set_fields(inst.db, "learner", "L1", {"name": "Amina B."})
+    assert records.get(inst.db, "learner", "L1") == {"id": "L1", "name": "Amina B.", "class_id": "C"}
+    records.delete(inst.db, "learner", "L1")
+    records.set_fields(inst.db, "learner", "L1", {"name": "back?"})
+    assert records.get(inst.db, "learner", "L1") is None
+
+
+def test_rebuild_from_events_gives_the_same_records(inst):
+    records.set_fields(inst.db, "class", "C1", {"name": "CP1", "code": "1234"})
+    records.set_fields(inst.db, "learner", "L1", {"name": "Youssef", "class_id": "C1"})
+    before = list(inst.db.query("SELECT * FROM records ORDER BY kind, id"))
+    records.rebuild(inst.db)
+    assert list(inst.db.query("SELECT * FROM records ORDER BY kind, id")) == before
