@@ -108,6 +108,14 @@ MIGRATIONS: list[str] = [
         created_at TEXT NOT NULL
     );
     """,
+    # 2: wrong PINs and picture codes, for rate limiting sign-in (local to this server, not synced)
+    """
+    CREATE TABLE signin_failures (
+        scope TEXT NOT NULL,            -- 'learner:<id>' or 'addr:<ip>'
+        at REAL NOT NULL                -- unix time of the wrong try
+    );
+    CREATE INDEX signin_failures_by_scope ON signin_failures (scope, at);
+    """,
 ]
 
 

@@ -43,6 +43,10 @@ class SyncError(KitError):
     """A hub exchange failed in a way the user must act on."""
 
 
+class RosterError(KitError):
+    """A class, learner or staff account cannot be made or found as asked."""
+
+
 class Problem:
     """One problem in a source file: where, and what."""
 
