@@ -116,6 +116,52 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX signin_failures_by_scope ON signin_failures (scope, at);
     """,
+    # 3: sync state: peers, what they hold and what we sent them, enrolment codes, transfers
+    """
+    CREATE TABLE sync_peers (
+        device_id TEXT PRIMARY KEY,     -- = the peer's key id
+        name TEXT NOT NULL,
+        role TEXT NOT NULL,             -- school | hub | self | relayed (known through a hub)
+        last_import_at TEXT,            -- when a bundle from it last brought something
+        last_export_at TEXT,            -- when we last wrote or sent it a bundle
+        last_contact_at TEXT            -- when we last talked to it over HTTP
+    );
+    CREATE TABLE sync_peer_vectors (    -- what a peer told us (signed) it holds
+        peer TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        PRIMARY KEY (peer, device_id)
+    );
+    CREATE TABLE sync_exported (        -- what we wrote for a destination ('' = anyone)
+        peer TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        PRIMARY KEY (peer, device_id)
+    );
+    CREATE TABLE sync_enrol_codes (
+        key TEXT PRIMARY KEY,           -- hex sha256 of the one-time code (the HMAC key)
+        role TEXT NOT NULL,             -- the role the enrolled server gets
+        expires_at REAL NOT NULL,
+        used_by TEXT                    -- key id that used it (single use)
+    );
+    CREATE TABLE sync_nonces (          -- request nonces seen, to refuse replays
+        key_id TEXT NOT NULL,
+        nonce TEXT NOT NULL,
+        at REAL NOT NULL,
+        PRIMARY KEY (key_id, nonce)
+    );
+    CREATE TABLE sync_transfers (       -- resumable HTTP transfers, on both sides
+        id TEXT PRIMARY KEY,            -- <direction>:<peer>:<name>
+        peer TEXT NOT NULL,
+        direction TEXT NOT NULL,        -- push | pull | serve | pack
+        name TEXT NOT NULL,             -- the file being moved (bundle sha256 or pack file)
+        path TEXT NOT NULL,             -- local file (complete source, or .part being received)
+        size INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        meta TEXT NOT NULL DEFAULT '{}',-- JSON, e.g. the vector a prepared bundle starts from
+        updated_at REAL NOT NULL
+    );
+    """,
 ]
 
 
