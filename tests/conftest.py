@@ -11,6 +11,7 @@ from kit.config import DataDir
 from kit.instance import init_instance
 
 ROOT = Path(__file__).resolve().parent.parent
+MINI = ROOT / "tests" / "courses" / "mini"     # a tiny fr/ar/en course with every question type
 SHARED = ROOT.parent / "shared"
 CORPORA = SHARED / "corpora"
 
@@ -40,3 +41,31 @@ def inst(data: DataDir):
     i = open_instance(data)
     yield i
     i.close()
+
+
+def snapshot(data: DataDir) -> dict:
+    """Everything a data dir holds, comparable: every table's rows and every file's hash."""
+    import hashlib
+    import sqlite3
+    conn = sqlite3.connect(data.db_path)
+    state = {"db": list(conn.iterdump())}
+    conn.close()
+    for path in sorted(data.root.rglob("*")):
+        if path.is_file() and not path.name.startswith("kit.db"):
+            state[str(path.relative_to(data.root))] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return state
+
+
+@pytest.fixture
+def built(inst, tmp_path: Path) -> Path:
+    """The mini course built into a pack signed by the data dir's own key."""
+    from kit.content.pack import build_pack
+    return build_pack(MINI, tmp_path / "packs", inst.key())
+
+
+@pytest.fixture
+def installed(data: DataDir, inst, built: Path):
+    """A data dir with the mini course installed; yields the open instance."""
+    from kit.content.install import install_pack
+    install_pack(data, inst.db, built)
+    return inst

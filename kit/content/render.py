@@ -1,0 +1,69 @@
+"""Markdown → sanitized HTML, once, at pack build time.
+
+A school server never runs a Markdown parser per request, and never trusts an author's
+HTML: whatever the source says, the output has no scripts, no event handlers, no styles and
+no `javascript:` links. `![label](media/x.mp3)` becomes a plain `<audio controls>` player.
+"""
+
+from __future__ import annotations
+
+import re
+
+import markdown
+import nh3
+
+EXTENSIONS = ["tables", "footnotes", "attr_list", "fenced_code", "sane_lists", "def_list", "abbr"]
+
+ALLOWED_TAGS = {
+    "a", "abbr", "audio", "b", "blockquote", "br", "caption", "code", "dd", "del", "details", "div",
+    "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img",
+    "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "s", "small", "source", "span", "strong",
+    "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
+}
+ALLOWED_ATTRIBUTES = {
+    "*": {"class", "id", "title", "lang", "dir"},
+    "a": {"href"},
+    "img": {"src", "alt", "width", "height", "loading"},
+    "audio": {"src", "controls", "preload"},
+    "source": {"src", "type"},
+    "td": {"colspan", "rowspan", "align"},
+    "th": {"colspan", "rowspan", "align", "scope"},
+    "ol": {"start"},
+    "abbr": {"title"},
+}
+AUDIO_EXTENSIONS = (".mp3", ".ogg", ".oga", ".m4a", ".wav", ".opus")
+_IMG = re.compile(r'<img alt="([^"]*)" src="([^"]+)"\s*/?>')
+
+
+def render_markdown(text: str) -> str:
+    """Render an author's Markdown to HTML that is safe to serve as is."""
+    html = markdown.markdown(text, extensions=EXTENSIONS, output_format="html")
+    html = _IMG.sub(_media_tag, html)
+    return sanitize(html)
+
+
+def render_inline(text: str) -> str:
+    """Render one line of Markdown (a question, an answer) without the wrapping <p>."""
+    html = render_markdown(text).strip()
+    if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
+        html = html[3:-4]
+    return html
+
+
+def sanitize(html: str) -> str:
+    return nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
+                     url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer",
+                     strip_comments=True)
+
+
+def _media_tag(match: "re.Match[str]") -> str:
+    alt, src = match.group(1), match.group(2)
+    if src.lower().endswith(AUDIO_EXTENSIONS):
+        return f'<audio controls preload="none" src="{src}">{alt}</audio>'
+    return f'<img alt="{alt}" src="{src}" loading="lazy">'
+
+
+def local_links(html: str) -> list[str]:
+    """The relative src/href targets of rendered HTML (media the pack must carry)."""
+    found = re.findall(r'(?:src|href)="([^"#][^"]*)"', html)
+    return [u for u in found if not re.match(r"^[a-z][a-z0-9+.-]*:|^/|^#", u, re.I)]

@@ -1,0 +1,249 @@
+"""Content packs: build checks, reproducibility, and every refusal of verify/install."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import shutil
+import stat
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from kit.content.course import load_course
+from kit.content.install import install_pack, list_packs, remove_pack, verify_pack
+from kit.content.pack import build_pack, pack_bytes
+from kit.errors import ContentError, PackError
+from kit.events import append
+from kit.keys import SigningKey, trust
+
+from conftest import MINI, snapshot
+
+
+def test_the_same_source_builds_the_same_bytes(inst, tmp_path):
+    first = build_pack(MINI, tmp_path / "a", inst.key()).read_bytes()
+    second = build_pack(MINI, tmp_path / "b", inst.key()).read_bytes()
+    assert first == second
+
+
+def test_lessons_are_rendered_and_sanitized_at_build(inst):
+    course = load_course(MINI)
+    html = course.lessons[("phone", "fr")].html
+    assert "<script" not in html and "javascript:" not in html and "alert" not in html
+    assert "<table>" in course.lessons[("passwords", "en")].html
+
+
+def test_quiz_text_is_rendered_to_html_but_short_answers_stay_as_written(built, inst):
+    pack = verify_pack(inst.db, built)
+    quiz = pack.quizzes[("passwords", "fr")]
+    short = next(q for q in quiz["questions"] if q["type"] == "short")
+    assert short["answers"][0]["text"] == "élève"
+    assert all(q["format"] == "html" for q in quiz["questions"])
+
+
+def broken_course(tmp_path: Path) -> Path:
+    course = tmp_path / "broken"
+    shutil.copytree(MINI, course)
+    (course / "02-phone.ar.md").unlink()                                     # missing translation
+    (course / "01-passwords.en.md").write_text(                              # broken image link
+        "---\ntitle: P\n---\nSee ![x](media/missing.png)\n", encoding="utf-8")
+    quiz = course / "01-passwords.fr.quiz.yml"                               # no correct answer
+    quiz.write_text(quiz.read_text(encoding="utf-8").replace("{text: B, correct: true, feedback: \"Yes\"}",
+                                                             "{text: B, feedback: \"Yes\"}"), encoding="utf-8")
+    (course / "03-passwords.fr.md").write_text("---\ntitle: again\n---\nx\n", encoding="utf-8")  # duplicate id
+    return course
+
+
+def test_build_reports_every_problem_with_file_and_line(inst, tmp_path):
+    with pytest.raises(ContentError) as caught:
+        build_pack(broken_course(tmp_path), tmp_path / "out", inst.key())
+    messages = [str(p) for p in caught.value.problems]
+    text = "\n".join(messages)
+    assert "'phone' has no ar translation" in text
+    assert "01-passwords.en.md:4: broken link: media/missing.png" in text
+    assert "01-passwords.fr.quiz.yml:" in text and "correct" in text
+    assert "duplicate lesson id 'passwords'" in text
+    assert not (tmp_path / "out").exists()
+
+
+def test_install_then_reinstall_changes_nothing(data, inst, built):
+    first = install_pack(data, inst.db, built)
+    before = snapshot(data)
+    again = install_pack(data, inst.db, built)
+    assert (first.action, again.action) == ("installed", "unchanged")
+    assert snapshot(data) == before
+    assert [p["id"] for p in list_packs(inst.db)] == ["mini"]
+    assert inst.db.execute("SELECT COUNT(*) FROM lessons").fetchone()[0] == 6
+
+
+def test_media_links_point_at_content_hashed_files(data, inst, built):
+    install_pack(data, inst.db, built)
+    html = inst.db.execute("SELECT html FROM lessons WHERE lesson_id='passwords' AND lang='fr'").fetchone()[0]
+    digest = hashlib.sha256((MINI / "media/dot.svg").read_bytes()).hexdigest()
+    assert f'src="/media/mini/{digest}.svg"' in html
+    assert (data.media_dir / "mini" / f"{digest}.svg").read_bytes() == (MINI / "media/dot.svg").read_bytes()
+
+
+def version_of(tmp_path: Path, version: str, drop_lesson: "str | None" = None) -> Path:
+    src = tmp_path / f"src-{version}"
+    shutil.copytree(MINI, src)
+    meta = src / "course.yml"
+    meta.write_text(meta.read_text(encoding="utf-8").replace("1.0.0", version), encoding="utf-8")
+    if drop_lesson:
+        for f in src.glob(f"*-{drop_lesson}.*"):
+            f.unlink()
+    return src
+
+
+def test_upgrade_keeps_progress_on_lessons_that_still_exist(data, inst, tmp_path):
+    install_pack(data, inst.db, build_pack(MINI, tmp_path / "v1", inst.key()))
+    append(inst.db, "lesson.read", {"pack": "mini", "lesson": "passwords", "lang": "fr"}, learner_id="L1")
+    result = install_pack(data, inst.db, build_pack(version_of(tmp_path, "1.1.0", "phone"), tmp_path / "v2", inst.key()))
+    assert (result.action, result.previous) == ("upgraded", "1.0.0")
+    lessons = {r[0] for r in inst.db.execute("SELECT DISTINCT lesson_id FROM lessons")}
+    assert lessons == {"passwords"}
+    assert inst.db["events"].count == 1
+
+
+def test_an_older_version_is_refused(data, inst, tmp_path):
+    install_pack(data, inst.db, build_pack(version_of(tmp_path, "2.0.0"), tmp_path / "v2", inst.key()))
+    with pytest.raises(PackError, match="not newer"):
+        install_pack(data, inst.db, build_pack(MINI, tmp_path / "v1", inst.key()))
+
+
+def test_remove_keeps_events_and_deletes_media(data, inst, built):
+    install_pack(data, inst.db, built)
+    append(inst.db, "lesson.read", {"pack": "mini", "lesson": "passwords", "lang": "fr"}, learner_id="L1")
+    remove_pack(data, inst.db, "mini")
+    assert list_packs(inst.db) == [] and inst.db["lessons"].count == 0
+    assert inst.db["events"].count == 1
+    assert not (data.media_dir / "mini").exists()
+    with pytest.raises(PackError, match="no pack"):
+        remove_pack(data, inst.db, "mini")
+
+
+# --- refusals: each gives a clear error and leaves the data dir exactly as before -----------
+
+def forge(key: SigningKey, members: dict[str, bytes], *, manifest_members: "dict | None" = None,
+          extra: "list[tuple[zipfile.ZipInfo, bytes]]" = (), manifest_patch: "dict | None" = None) -> bytes:
+    """A zip laid out like a pack, signed by `key`, with whatever oddity a test needs."""
+    listed = manifest_members if manifest_members is not None else members
+    manifest = {"format": 1, "kind": "kit-pack", "id": "mini", "version": "1.0.0", "languages": ["fr"],
+                "title": {"fr": "x"}, "publisher": key.key_id,
+                "members": [{"path": p, "size": len(b), "sha256": hashlib.sha256(b).hexdigest()}
+                            for p, b in sorted(listed.items())]}
+    manifest.update(manifest_patch or {})
+    raw = json.dumps(manifest).encode()
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("manifest.json", raw)
+        z.writestr("manifest.sig", key.sign(raw))
+        for path, data in members.items():
+            z.writestr(path, data)
+        for info, data in extra:
+            z.writestr(info, data)
+    return buf.getvalue()
+
+
+COURSE_JSON = json.dumps({"id": "mini", "version": "1.0.0", "languages": ["fr"], "title": {"fr": "x"}}).encode()
+
+
+def link_info(name: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name)
+    info.create_system = 3
+    info.external_attr = (stat.S_IFLNK | 0o777) << 16
+    return info
+
+
+def flipped(data: bytes, offset: int) -> bytes:
+    return data[:offset] + bytes([data[offset] ^ 0x01]) + data[offset + 1:]
+
+
+REFUSALS = {
+    "zip-slip member": (lambda k, b: forge(k, {"course.json": COURSE_JSON, "../evil.txt": b"x"}), "unsafe member name"),
+    "absolute path": (lambda k, b: forge(k, {"course.json": COURSE_JSON, "/etc/evil": b"x"}), "unsafe member name"),
+    "symlink": (lambda k, b: forge(k, {"course.json": COURSE_JSON}, extra=[(link_info("media/l.png"), b"/etc/passwd")]),
+                "link or special file"),
+    "member not in manifest": (lambda k, b: forge(k, {"course.json": COURSE_JSON, "media/x.png": b"x"},
+                                                  manifest_members={"course.json": COURSE_JSON}), "not in the manifest"),
+    "missing member": (lambda k, b: forge(k, {"course.json": COURSE_JSON},
+                                          manifest_members={"course.json": COURSE_JSON, "media/y.png": b"y"}), "missing"),
+    "zip bomb": (lambda k, b: forge(k, {"course.json": COURSE_JSON, "media/bomb.png": bytes(30 * 2**20)}),
+                 "over-compressed"),
+    "unknown format": (lambda k, b: forge(k, {"course.json": COURSE_JSON}, manifest_patch={"format": 99}),
+                       "update the kit"),
+    "untrusted signer": (lambda k, b: pack_bytes(load_course(MINI), SigningKey.generate("stranger")), "not trusted"),
+    "truncated file": (lambda k, b: b[: len(b) // 2], "not a zip file, or truncated"),
+    "empty file": (lambda k, b: b"", "not a zip file"),
+    "tampered manifest": (lambda k, b: b.replace(b'"version":"1.0.0"', b'"version":"9.0.0"', 1), "signature does not match"),
+}
+
+
+def test_duplicate_member_names_are_refused(data, inst, tmp_path):
+    import warnings
+    key = inst.key()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns about the duplicate we write on purpose
+        bad = forge(key, {"course.json": COURSE_JSON}, extra=[(zipfile.ZipInfo("course.json"), COURSE_JSON)])
+    path = tmp_path / "dup.kitpack"
+    path.write_bytes(bad)
+    before = snapshot(data)
+    with pytest.raises(PackError, match="appears twice"):
+        install_pack(data, inst.db, path)
+    assert snapshot(data) == before
+
+
+@pytest.mark.parametrize("case", sorted(REFUSALS))
+def test_a_bad_pack_is_refused_and_changes_nothing(case, data, inst, built, tmp_path):
+    make, reason = REFUSALS[case]
+    path = tmp_path / f"{case.replace(' ', '-')}.kitpack"
+    path.write_bytes(make(inst.key(), built.read_bytes()))
+    before = snapshot(data)
+    with pytest.raises(PackError, match=reason) as caught:
+        install_pack(data, inst.db, path)
+    assert "\n" not in str(caught.value) and path.name in str(caught.value)
+    assert snapshot(data) == before
+
+
+def test_a_byte_flipped_anywhere_is_refused(data, inst, built, tmp_path):
+    good = built.read_bytes()
+    before = snapshot(data)
+    refused = 0
+    for offset in range(0, len(good), max(1, len(good) // 97)):
+        path = tmp_path / "flipped.kitpack"
+        path.write_bytes(flipped(good, offset))
+        try:
+            install_pack(data, inst.db, path)
+        except PackError:
+            refused += 1
+            continue
+        # A flip in zip padding or an unused header field may leave the pack intact; then the
+        # install must be exactly the genuine pack's.
+        assert verify_pack(inst.db, path).manifest_sha256 == verify_pack(inst.db, built).manifest_sha256
+        remove_pack(data, inst.db, "mini")
+    assert refused > 80
+    assert snapshot(data) == before
+
+
+def test_allow_unsigned_accepts_an_unknown_signer_but_never_a_forged_trusted_one(data, inst, tmp_path):
+    stranger = SigningKey.generate("author")
+    path = tmp_path / "mini.kitpack"
+    path.write_bytes(pack_bytes(load_course(MINI), stranger))
+    assert install_pack(data, inst.db, path, allow_unsigned=True).signed_by is None
+    trust(inst.db, stranger.public)
+    tampered = tmp_path / "tampered.kitpack"
+    tampered.write_bytes(path.read_bytes().replace(b'"version":"1.0.0"', b'"version":"1.0.1"', 1))
+    with pytest.raises(PackError, match="signature does not match"):
+        install_pack(data, inst.db, tampered, allow_unsigned=True)
+
+
+def test_a_publisher_key_the_admin_trusts_is_accepted(data, inst, tmp_path):
+    publisher = SigningKey.generate("ministry")
+    path = tmp_path / "mini.kitpack"
+    path.write_bytes(pack_bytes(load_course(MINI), publisher))
+    with pytest.raises(PackError, match="not trusted"):
+        install_pack(data, inst.db, path)
+    trust(inst.db, publisher.public, "publisher")
+    assert install_pack(data, inst.db, path).signed_by == publisher.key_id
