@@ -1,0 +1,182 @@
+"""Progress and mastery, derived from one learner's events; never stored as the only copy.
+
+Plain data in, plain data out: the learner's `lesson.read` and `quiz.answer` events in
+clock order, and outlines of the course (lesson ids in order, each quiz's question ids and
+mastery rule). Because it is a pure function of the events, every server that holds the
+same events shows the same progress, whatever order sync delivered them in.
+
+Rules:
+- A quiz attempt is one pass through the quiz. Answers carry no attempt id, so passes are
+  found from the order of answers: a new pass starts when a question is answered again, or
+  once every answerable question of the current pass has been answered.
+- A complete pass is passed when its score (sum of credits over the auto-graded questions)
+  reaches PASS_SCORE of the maximum. A quiz is mastered once m of the last n complete passes
+  were passed (the pack's rule, default 3 of 5); mastery, once reached, stays.
+- A lesson is complete when it was read to its end or its quiz is mastered; a course's
+  progress is its complete lessons out of all of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from .events import Event, parse_hlc
+
+DEFAULT_M, DEFAULT_N = 3, 5
+PASS_SCORE = 0.8
+
+
+@dataclass(frozen=True)
+class QuizOutline:
+    """What mastery needs to know of a quiz (the same in every language)."""
+    answerable: tuple[str, ...]       # ids of questions a learner answers, in order
+    graded: tuple[str, ...]           # those graded automatically (not essays)
+    m: int = DEFAULT_M
+    n: int = DEFAULT_N
+
+
+@dataclass(frozen=True)
+class LessonOutline:
+    lesson_id: str
+    quiz: "QuizOutline | None" = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    credit: float
+    correct: "bool | None"
+    response: object
+    lang: str
+    uid: str
+
+
+@dataclass(frozen=True)
+class Attempt:
+    answers: "dict[str, Answer]"      # question id -> answer, in answering order
+    complete: bool
+    score: float                      # sum of credits of the graded questions answered
+    out_of: int                       # number of graded questions
+
+    @property
+    def fraction(self) -> float:
+        return self.score / self.out_of if self.out_of else 1.0
+
+    @property
+    def passed(self) -> bool:
+        return self.complete and self.fraction >= PASS_SCORE - 1e-9
+
+
+@dataclass(frozen=True)
+class QuizProgress:
+    attempts: tuple[Attempt, ...]     # every pass, the last one possibly incomplete
+    m: int
+    n: int
+    mastered: bool
+    recent_passes: int                # passed among the last n complete passes
+
+    @property
+    def current(self) -> "Attempt | None":
+        """The pass in progress, if the learner stopped in the middle of one."""
+        return self.attempts[-1] if self.attempts and not self.attempts[-1].complete else None
+
+    @property
+    def last_complete(self) -> "Attempt | None":
+        return next((a for a in reversed(self.attempts) if a.complete), None)
+
+
+@dataclass(frozen=True)
+class LessonProgress:
+    lesson_id: str
+    read: bool
+    quiz: "QuizProgress | None"
+    started: bool
+
+    @property
+    def complete(self) -> bool:
+        return self.read or bool(self.quiz and self.quiz.mastered)
+
+
+@dataclass(frozen=True)
+class CourseProgress:
+    pack_id: str
+    lessons: tuple[LessonProgress, ...]
+    last_activity_ms: "int | None"    # clock of the learner's latest event in this course
+
+    @property
+    def done(self) -> int:
+        return sum(1 for l in self.lessons if l.complete)
+
+    @property
+    def total(self) -> int:
+        return len(self.lessons)
+
+    @property
+    def fraction(self) -> float:
+        return self.done / self.total if self.total else 0.0
+
+    @property
+    def started(self) -> bool:
+        return any(l.started for l in self.lessons)
+
+    def lesson(self, lesson_id: str) -> "LessonProgress | None":
+        return next((l for l in self.lessons if l.lesson_id == lesson_id), None)
+
+    def resume(self) -> "tuple[str, str] | None":
+        """Where 'continue' goes: (lesson id, 'quiz' | 'lesson') for the first lesson not
+        complete, its quiz if a pass is under way; None when the course is done."""
+        for l in self.lessons:
+            if not l.complete:
+                return l.lesson_id, ("quiz" if l.quiz and l.quiz.current else "lesson")
+        return None
+
+
+def _answers(events: Iterable[Event], pack: str, lesson: str) -> list[Answer]:
+    out = []
+    for e in events:
+        b = e.body
+        if e.kind == "quiz.answer" and b.get("pack") == pack and b.get("lesson") == lesson:
+            out.append(Answer(str(b.get("question")), float(b.get("credit") or 0), b.get("correct"),
+                              b.get("response"), str(b.get("lang", "")), e.uid))
+    return out
+
+
+def attempts(answers: Sequence[Answer], outline: QuizOutline) -> list[Attempt]:
+    """Cut a quiz's answers (in clock order) into passes."""
+    wanted, graded = set(outline.answerable), set(outline.graded)
+    passes: list[dict[str, Answer]] = []
+    for a in answers:
+        if a.question not in wanted:      # a question an older version of the pack had
+            continue
+        current = passes[-1] if passes else None
+        if current is None or a.question in current or wanted <= current.keys():
+            passes.append({})
+        passes[-1][a.question] = a
+    return [Attempt(p, wanted <= p.keys(),
+                    sum(max(0.0, min(1.0, a.credit)) for q, a in p.items() if q in graded),
+                    len(graded)) for p in passes]
+
+
+def quiz_progress(events: Iterable[Event], pack: str, lesson: str, outline: QuizOutline) -> QuizProgress:
+    found = attempts(_answers(events, pack, lesson), outline)
+    m, n = max(1, outline.m), max(1, outline.n)
+    outcomes: list[bool] = []
+    mastered = False
+    for a in found:
+        if a.complete:
+            outcomes.append(a.passed)
+            mastered = mastered or sum(outcomes[-n:]) >= m
+    return QuizProgress(tuple(found), m, n, mastered, sum(outcomes[-n:]))
+
+
+def course_progress(events: Iterable[Event], pack: str, lessons: Sequence[LessonOutline]) -> CourseProgress:
+    mine = [e for e in events if e.kind in ("lesson.read", "quiz.answer") and e.body.get("pack") == pack]
+    read = {e.body.get("lesson") for e in mine if e.kind == "lesson.read"}
+    touched = {e.body.get("lesson") for e in mine}
+    out = []
+    for lo in lessons:
+        quiz = quiz_progress(mine, pack, lo.lesson_id, lo.quiz) if lo.quiz else None
+        out.append(LessonProgress(lo.lesson_id, lo.lesson_id in read, quiz, lo.lesson_id in touched))
+    last = max((parse_hlc(e.hlc)[0] for e in mine), default=None)
+    return CourseProgress(pack, tuple(out), last)

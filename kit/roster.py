@@ -1,0 +1,275 @@
+"""Classes and learners, and how a learner proves who they are without a password.
+
+Both are mutable records (kit.records), so they travel with sync and merge field by field.
+A learner's secret is a 4-digit PIN or a 3-picture code, stored as an argon2 hash in the
+learner record. Such a secret has only 10,000 (or 1,728) values, so no hash can protect it
+offline; what protects it is the online limit on wrong tries kept here, per learner and per
+network address, in the local `signin_failures` table (not synced: it is about this server).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+
+import sqlite_utils
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from . import records
+from .db import transaction
+from .errors import RosterError
+
+LOGIN_MODES = ("pin", "picture")
+# The picture code alphabet: things a young child can name. The web maps them to images.
+PICTURES = ("cat", "dog", "fish", "sun", "moon", "star", "tree", "flower", "apple", "car", "ball", "house")
+PICTURE_CODE_LENGTH = 3
+MAX_NAME = 80
+
+# Wrong tries allowed within the window before sign-in waits (per learner; per address,
+# so one phone cannot walk through a whole class's PINs).
+WINDOW_S = 15 * 60
+MAX_FAILURES_LEARNER = 5
+MAX_FAILURES_ADDRESS = 20
+
+# A PIN has 10,000 values: a heavy hash buys nothing offline, and 40 learners signing in at
+# once on a Pi must not need 40 × 64 MiB. Light argon2id; the rate limit is the real guard.
+_secret_hasher = PasswordHasher(time_cost=2, memory_cost=4096, parallelism=1)
+
+
+@dataclass(frozen=True)
+class Klass:
+    """A class (`class` is a keyword): learners sign in through it."""
+    id: str
+    name: str
+    code: str                  # short digits typed to find the class
+    login: str                 # pin | picture
+    self_register: bool
+
+    @classmethod
+    def from_record(cls, rec: dict) -> "Klass":
+        return cls(rec["id"], rec.get("name", ""), rec.get("code", ""),
+                   rec.get("login", "pin"), bool(rec.get("self_register", False)))
+
+
+@dataclass(frozen=True)
+class Learner:
+    id: str
+    name: str
+    class_id: str
+    has_pin: bool
+    has_pictures: bool
+
+    @classmethod
+    def from_record(cls, rec: dict) -> "Learner":
+        return cls(rec["id"], rec.get("name", ""), rec.get("class_id", ""),
+                   bool(rec.get("pin_hash")), bool(rec.get("picture_hash")))
+
+
+@dataclass(frozen=True)
+class SigninResult:
+    """What a sign-in try gave: the learner, or how long to wait, or just 'wrong'."""
+    learner: "Learner | None"
+    retry_after: int = 0       # seconds; > 0 when too many wrong tries were made
+
+
+# --- classes --------------------------------------------------------------------------
+
+def clean_name(name: str) -> str:
+    """A display name as typed, with runs of white space (newlines too) made one space."""
+    cleaned = " ".join((name or "").split())
+    if not cleaned:
+        raise RosterError("a name is needed")
+    if len(cleaned) > MAX_NAME:
+        raise RosterError(f"a name has at most {MAX_NAME} characters")
+    return cleaned
+
+
+def create_class(db: sqlite_utils.Database, name: str, code: "str | None" = None,
+                 login: str = "pin", self_register: bool = False) -> Klass:
+    """Make a class. Without a code, a free 4-digit one is chosen."""
+    name = clean_name(name)
+    if login not in LOGIN_MODES:
+        raise RosterError(f"login must be one of {', '.join(LOGIN_MODES)}")
+    with transaction(db):
+        taken = {k.code for k in list_classes(db)}
+        if code is None:
+            code = _free_code(taken)
+        elif not re.fullmatch(r"[0-9]{3,8}", code):
+            raise RosterError("a class code is 3 to 8 digits, e.g. 1234")
+        elif code in taken:
+            raise RosterError(f"class code {code} is taken; choose another")
+        cid = uuid.uuid4().hex
+        records.set_fields(db, "class", cid, {"name": name, "code": code, "login": login,
+                                              "self_register": self_register})
+    return Klass(cid, name, code, login, self_register)
+
+
+def _free_code(taken: "set[str]") -> str:
+    for _ in range(1000):
+        code = f"{secrets.randbelow(10000):04d}"
+        if code not in taken:
+            return code
+    raise RosterError("no free 4-digit class code left; give one with --code")
+
+
+def list_classes(db: sqlite_utils.Database) -> list[Klass]:
+    return sorted((Klass.from_record(r) for r in records.all_of(db, "class")),
+                  key=lambda k: (k.name.casefold(), k.id))
+
+
+def get_class(db: sqlite_utils.Database, class_id: str) -> "Klass | None":
+    rec = records.get(db, "class", class_id)
+    return Klass.from_record(rec) if rec else None
+
+
+def class_by_code(db: sqlite_utils.Database, code: str) -> "Klass | None":
+    code = (code or "").strip()
+    return next((k for k in list_classes(db) if code and k.code == code), None)
+
+
+def find_class(db: sqlite_utils.Database, key: str) -> Klass:
+    """A class by id, code or exact name (what an admin types at the command line)."""
+    matches = [k for k in list_classes(db) if key in (k.id, k.code, k.name)]
+    if not matches:
+        raise RosterError(f"no class {key!r}; see `kit users list`")
+    if len(matches) > 1:
+        raise RosterError(f"{len(matches)} classes match {key!r}; use the class code")
+    return matches[0]
+
+
+def ensure_demo_class(db: sqlite_utils.Database) -> "Klass | None":
+    """On a server with no class yet, make 'Demo' (code 0000, self-registration) so a
+    visitor can try the kit at once. Returns it if made."""
+    with transaction(db):
+        if list_classes(db):
+            return None
+        return create_class(db, "Demo", code="0000", login="pin", self_register=True)
+
+
+# --- learners -------------------------------------------------------------------------
+
+def check_pin(pin: str) -> str:
+    if not re.fullmatch(r"[0-9]{4}", pin or ""):
+        raise RosterError("a PIN is exactly 4 digits")
+    return pin
+
+
+def check_pictures(pictures: "list[str] | tuple[str, ...]") -> str:
+    """The canonical text of a picture code, e.g. 'cat.sun.tree'."""
+    if len(pictures) != PICTURE_CODE_LENGTH or any(p not in PICTURES for p in pictures):
+        raise RosterError(f"a picture code is {PICTURE_CODE_LENGTH} of: {', '.join(PICTURES)}")
+    return ".".join(pictures)
+
+
+def add_learner(db: sqlite_utils.Database, class_id: str, name: str, pin: "str | None" = None,
+                pictures: "list[str] | None" = None) -> Learner:
+    """Add a learner to a class with a PIN and/or a picture code (the class's login mode
+    decides which one sign-in asks for)."""
+    name = clean_name(name)
+    klass = get_class(db, class_id)
+    if klass is None:
+        raise RosterError("that class does not exist (any more)")
+    fields: dict = {"name": name, "class_id": class_id}
+    if pin is not None:
+        fields["pin_hash"] = _secret_hasher.hash(check_pin(pin))
+    if pictures is not None:
+        fields["picture_hash"] = _secret_hasher.hash(check_pictures(pictures))
+    if "pin_hash" not in fields and "picture_hash" not in fields:
+        raise RosterError("a learner needs a PIN or a picture code to sign in")
+    lid = uuid.uuid4().hex
+    records.set_fields(db, "learner", lid, fields)
+    return Learner.from_record({**fields, "id": lid})
+
+
+def self_register(db: sqlite_utils.Database, class_id: str, name: str, pin: "str | None" = None,
+                  pictures: "list[str] | None" = None) -> Learner:
+    """A learner adds themself to a class that allows it."""
+    klass = get_class(db, class_id)
+    if klass is None or not klass.self_register:
+        raise RosterError("this class does not take new names; ask your teacher")
+    name = clean_name(name)
+    if any(l.name.casefold() == name.casefold() for l in class_learners(db, class_id)):
+        raise RosterError("this name is already in the class; add a letter or a surname")
+    if klass.login == "picture":
+        return add_learner(db, class_id, name, pictures=pictures or [])
+    return add_learner(db, class_id, name, pin=pin or "")
+
+
+def set_secret(db: sqlite_utils.Database, learner_id: str, pin: "str | None" = None,
+               pictures: "list[str] | None" = None) -> None:
+    """Give a learner a new PIN or picture code (a teacher resetting a forgotten one)."""
+    fields = {}
+    if pin is not None:
+        fields["pin_hash"] = _secret_hasher.hash(check_pin(pin))
+    if pictures is not None:
+        fields["picture_hash"] = _secret_hasher.hash(check_pictures(pictures))
+    if fields:
+        records.set_fields(db, "learner", learner_id, fields)
+
+
+def get_learner(db: sqlite_utils.Database, learner_id: str) -> "Learner | None":
+    rec = records.get(db, "learner", learner_id)
+    return Learner.from_record(rec) if rec else None
+
+
+def class_learners(db: sqlite_utils.Database, class_id: str) -> list[Learner]:
+    """A class's learners, sorted by name as people read them."""
+    found = (Learner.from_record(r) for r in records.all_of(db, "learner") if r.get("class_id") == class_id)
+    return sorted(found, key=lambda l: (l.name.casefold(), l.id))
+
+
+def find_learner(db: sqlite_utils.Database, klass: Klass, name: str) -> Learner:
+    matches = [l for l in class_learners(db, klass.id) if name in (l.id, l.name)]
+    if len(matches) != 1:
+        raise RosterError(f"{'no' if not matches else len(matches)} learners named {name!r} "
+                          f"in class {klass.name!r}; see `kit users list`")
+    return matches[0]
+
+
+# --- signing in -----------------------------------------------------------------------
+
+def sign_in(db: sqlite_utils.Database, learner_id: str, secret: str, address: str,
+            now: "float | None" = None) -> SigninResult:
+    """Check a learner's PIN ('1234') or picture code ('cat.sun.tree'), as their class asks.
+
+    Wrong tries are counted per learner and per address; past the limits every try (even a
+    right one) waits, so guessing costs time. A right try clears the learner's count."""
+    now = time.time() if now is None else now
+    learner_scope, address_scope = f"learner:{learner_id}", f"addr:{address}"
+    wait = max(_retry_after(db, learner_scope, MAX_FAILURES_LEARNER, now),
+               _retry_after(db, address_scope, MAX_FAILURES_ADDRESS, now))
+    if wait:
+        return SigninResult(None, wait)
+    rec = records.get(db, "learner", learner_id)
+    klass = get_class(db, rec.get("class_id", "")) if rec else None
+    if rec and klass and _matches(rec.get("picture_hash" if klass.login == "picture" else "pin_hash"), secret):
+        db.execute("DELETE FROM signin_failures WHERE scope = ?", [learner_scope])
+        return SigninResult(Learner.from_record(rec))
+    with transaction(db):
+        db.execute("DELETE FROM signin_failures WHERE at < ?", [now - WINDOW_S])
+        db["signin_failures"].insert_all([{"scope": learner_scope, "at": now},
+                                          {"scope": address_scope, "at": now}])
+    return SigninResult(None, 0)
+
+
+def _matches(stored: "str | None", secret: str) -> bool:
+    if not stored:
+        return False
+    try:
+        return _secret_hasher.verify(stored, secret)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _retry_after(db: sqlite_utils.Database, scope: str, limit: int, now: float) -> int:
+    """Seconds until the oldest counted failure leaves the window, once `limit` are in it."""
+    times = [t for (t,) in db.execute(
+        "SELECT at FROM signin_failures WHERE scope = ? AND at >= ? ORDER BY at DESC LIMIT ?",
+        [scope, now - WINDOW_S, limit])]
+    if len(times) < limit:
+        return 0
+    return max(1, int(times[-1] + WINDOW_S - now + 0.999))

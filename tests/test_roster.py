@@ -1,0 +1,120 @@
+"""Classes, learners, PINs, picture codes and the limits on wrong tries."""
+
+import pytest
+
+from kit import records, roster
+from kit.errors import RosterError
+
+
+def test_a_class_gets_a_free_four_digit_code(inst):
+    a = roster.create_class(inst.db, "CP1")
+    b = roster.create_class(inst.db, "CP2")
+    assert len(a.code) == 4 and a.code.isdigit() and a.code != b.code
+    assert roster.class_by_code(inst.db, a.code) == a
+
+
+def test_a_taken_or_malformed_code_is_refused(inst):
+    roster.create_class(inst.db, "CP1", code="1234")
+    with pytest.raises(RosterError, match="taken"):
+        roster.create_class(inst.db, "CP2", code="1234")
+    with pytest.raises(RosterError, match="digits"):
+        roster.create_class(inst.db, "CP2", code="12ab")
+
+
+def test_classes_and_learners_are_records_made_by_events(inst):
+    k = roster.create_class(inst.db, "CE1", login="picture", self_register=True)
+    learner = roster.add_learner(inst.db, k.id, "  Amina \n B. ", pictures=["cat", "sun", "tree"])
+    assert learner.name == "Amina B."
+    rec = records.get(inst.db, "learner", learner.id)
+    assert rec["class_id"] == k.id and rec["picture_hash"].startswith("$argon2id$")
+    assert "cat" not in rec["picture_hash"]
+    assert inst.db["events"].count_where("kind = 'record.set'") == 2
+
+
+def test_the_right_pin_signs_in_and_a_wrong_one_does_not(inst):
+    k = roster.create_class(inst.db, "CP1")
+    learner = roster.add_learner(inst.db, k.id, "Youssef", pin="4321")
+    assert roster.sign_in(inst.db, learner.id, "4321", "10.0.0.2").learner == learner
+    wrong = roster.sign_in(inst.db, learner.id, "1111", "10.0.0.2")
+    assert wrong.learner is None and wrong.retry_after == 0
+
+
+def test_a_picture_class_asks_for_the_picture_code_not_the_pin(inst):
+    k = roster.create_class(inst.db, "CP1", login="picture")
+    learner = roster.add_learner(inst.db, k.id, "Youssef", pin="4321", pictures=["dog", "dog", "car"])
+    assert roster.sign_in(inst.db, learner.id, "4321", "a").learner is None
+    assert roster.sign_in(inst.db, learner.id, "dog.dog.car", "a").learner == learner
+
+
+def test_five_wrong_pins_make_the_learner_wait_even_with_the_right_one(inst):
+    k = roster.create_class(inst.db, "CP1")
+    learner = roster.add_learner(inst.db, k.id, "Youssef", pin="4321")
+    t = 1_000_000.0
+    for i in range(roster.MAX_FAILURES_LEARNER):
+        roster.sign_in(inst.db, learner.id, "0000", f"10.0.0.{i}", now=t + i)
+    locked = roster.sign_in(inst.db, learner.id, "4321", "10.0.0.99", now=t + 10)
+    assert locked.learner is None and 0 < locked.retry_after <= roster.WINDOW_S
+    later = roster.sign_in(inst.db, learner.id, "4321", "10.0.0.99", now=t + roster.WINDOW_S + 1)
+    assert later.learner == learner
+
+
+def test_one_address_guessing_across_a_class_is_stopped(inst):
+    k = roster.create_class(inst.db, "CP1")
+    learners = [roster.add_learner(inst.db, k.id, f"L{i}", pin="4321") for i in range(8)]
+    t = 1_000_000.0
+    tries = 0
+    for learner in learners:          # 3 wrong each: never the per-learner limit
+        for _ in range(3):
+            if tries < roster.MAX_FAILURES_ADDRESS:
+                roster.sign_in(inst.db, learner.id, "0000", "10.0.0.7", now=t)
+                tries += 1
+    blocked = roster.sign_in(inst.db, learners[-1].id, "4321", "10.0.0.7", now=t + 1)
+    assert blocked.learner is None and blocked.retry_after > 0
+    other_phone = roster.sign_in(inst.db, learners[-1].id, "4321", "10.0.0.8", now=t + 1)
+    assert other_phone.learner == learners[-1]
+
+
+def test_a_right_pin_clears_the_learners_count(inst):
+    k = roster.create_class(inst.db, "CP1")
+    learner = roster.add_learner(inst.db, k.id, "Y", pin="4321")
+    for _ in range(roster.MAX_FAILURES_LEARNER - 1):
+        roster.sign_in(inst.db, learner.id, "0000", "a", now=100.0)
+    assert roster.sign_in(inst.db, learner.id, "4321", "a", now=101.0).learner
+    for _ in range(roster.MAX_FAILURES_LEARNER - 1):
+        roster.sign_in(inst.db, learner.id, "0000", "a", now=102.0)
+    assert roster.sign_in(inst.db, learner.id, "4321", "a", now=103.0).learner
+
+
+def test_self_registration_only_where_the_class_allows_it(inst):
+    closed = roster.create_class(inst.db, "Closed")
+    open_ = roster.create_class(inst.db, "Open", self_register=True)
+    with pytest.raises(RosterError, match="teacher"):
+        roster.self_register(inst.db, closed.id, "Sara", pin="1234")
+    sara = roster.self_register(inst.db, open_.id, "Sara", pin="1234")
+    assert roster.sign_in(inst.db, sara.id, "1234", "a").learner == sara
+    with pytest.raises(RosterError, match="already"):
+        roster.self_register(inst.db, open_.id, "SARA", pin="9999")
+    with pytest.raises(RosterError, match="4 digits"):
+        roster.self_register(inst.db, open_.id, "Ali", pin="12")
+
+
+@pytest.mark.parametrize("name", ["", "   ", "x" * 81])
+def test_empty_or_overlong_names_are_refused(inst, name):
+    k = roster.create_class(inst.db, "CP1")
+    with pytest.raises(RosterError):
+        roster.add_learner(inst.db, k.id, name, pin="1234")
+
+
+def test_the_demo_class_is_made_only_on_an_empty_server(inst):
+    demo = roster.ensure_demo_class(inst.db)
+    assert demo.code == "0000" and demo.self_register
+    assert roster.ensure_demo_class(inst.db) is None
+    assert [k.name for k in roster.list_classes(inst.db)] == ["Demo"]
+
+
+def test_a_deleted_learner_cannot_sign_in(inst):
+    k = roster.create_class(inst.db, "CP1")
+    learner = roster.add_learner(inst.db, k.id, "Y", pin="4321")
+    records.delete(inst.db, "learner", learner.id)
+    assert roster.sign_in(inst.db, learner.id, "4321", "a").learner is None
+    assert roster.class_learners(inst.db, k.id) == []
