@@ -1,0 +1,385 @@
+r"""Moodle's GIFT quiz format, read into the kit's quiz model (`kit.content.quiz`).
+
+Follows Moodle's own importer (question/format/gift) and its user documentation: questions are
+separated by blank lines, `//` lines are comments, `$CATEGORY:` sets the category of the
+questions after it, `::title::` names a question, and the answer block `{...}` decides its type:
+
+    {}                      essay               {T} {FALSE#wrong#right}  truefalse
+    {=a ~b ~%50%c}          single (one `=`)    {~%50%a ~%50%b ~c}       multiple (weights only)
+    {=a =%50%b =%0%*}       short               {#3.14:0.01} {#1..5}     numeric
+    {=a -> 1 =b -> 2 = -> 3} matching (an empty left side is a distractor)
+    no braces               description         text after the braces     missing word: "_____"
+
+`#` starts an answer's feedback, `####` the question's general feedback; `[html]`, `[markdown]`,
+`[plain]` and `[moodle]` set the text format; `\\ \~ \= \# \{ \} \:` are literal characters and
+`\n` a new line. Unlike Moodle, anything ambiguous (an unclosed brace, text before the first
+answer, `->` mixed with plain answers, two answer blocks in one question) is reported with its
+line instead of being guessed at.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import re
+from dataclasses import dataclass
+
+from .quiz import CATCH_ALL, Answer, Found, Question, Quiz, check_quiz, raise_problems
+from .textfold import fold
+
+BLANK = "_____"  # where the answer goes in a missing-word question (as Moodle writes it)
+DEFAULT_FORMAT = "moodle"  # Moodle's default for GIFT: plain text with line breaks kept
+
+# Escaped characters stand in as private-use characters while the structure is parsed, as
+# in Moodle's importer, so that `\=` is never taken for an answer marker.
+_ESCAPES = {"\\": "\ue000", "~": "\ue001", "=": "\ue002", "#": "\ue003", "{": "\ue004",
+            "}": "\ue005", ":": "\ue006", "n": "\ue007"}
+_ESCAPE = re.compile(r"\\([\\~=#{}:n])")
+_UNESCAPE = str.maketrans({v: ("\n" if k == "n" else k) for k, v in _ESCAPES.items()})
+_FORMAT = re.compile(r"\s*\[(html|markdown|plain|moodle)\]")
+_WEIGHT = re.compile(r"^\s*%(-?\d+(?:\.\d+)?)%")
+_BAD_WEIGHT = re.compile(r"^\s*%[^%\s]*%")
+_TRUE_FALSE = {"T": True, "TRUE": True, "F": False, "FALSE": False}
+
+
+class _Syntax(Exception):
+    """A problem that stops one question from being read: at a line, or an offset in its text."""
+
+    def __init__(self, message: str, at: int = 0, line: int | None = None):
+        super().__init__(message)
+        self.at, self.line = at, line
+
+
+@dataclass
+class _Chunk:
+    """The lines of one question (blank-line separated, comments dropped), escapes replaced."""
+
+    numbers: list[int]  # the file's line number of each line
+    lines: list[str]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+    def line_at(self, offset: int) -> int:
+        starts, position = [], 0
+        for line in self.lines:
+            starts.append(position)
+            position += len(line) + 1
+        return self.numbers[bisect.bisect_right(starts, offset) - 1]
+
+
+def parse_gift(text: str, path: str = "<gift>") -> Quiz:
+    """Parse GIFT text into a checked Quiz; raises QuizError listing every problem with its line."""
+    found: list[Found] = []
+    questions: list[Question] = []
+    category, position = "", 0
+    for chunk in _chunks(text):
+        category, chunk = _take_category(chunk, category, found)
+        if chunk is None:
+            continue
+        position += 1
+        question = _read_question(chunk, position, category, found)
+        if question is not None:
+            questions.append(question)
+    _make_ids_unique(questions)
+    quiz = Quiz(questions)
+    found.extend(check_quiz(quiz))
+    raise_problems(sorted(found, key=lambda f: f[0] or 0), path)
+    return quiz
+
+
+def _chunks(text: str):
+    """Yield each question's lines: blank lines separate questions, `//` lines are comments."""
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    numbers: list[int] = []
+    lines: list[str] = []
+    for number, line in enumerate(text.split("\n"), 1):
+        line = line.strip()
+        if not line:
+            if lines:
+                yield _Chunk(numbers, lines)
+            numbers, lines = [], []
+        elif not line.startswith("//"):
+            numbers.append(number)
+            lines.append(_ESCAPE.sub(lambda m: _ESCAPES[m.group(1)], line))
+    if lines:
+        yield _Chunk(numbers, lines)
+
+
+def _take_category(chunk: _Chunk, category: str, found: list[Found]) -> tuple[str, _Chunk | None]:
+    """A `$CATEGORY: path` line sets the category of the questions after it."""
+    if not chunk.lines[0].startswith("$CATEGORY:"):
+        return category, chunk
+    path = _plain(chunk.lines[0][len("$CATEGORY:"):])
+    if not path:
+        found.append((chunk.numbers[0], "$CATEGORY: needs a category path, e.g. $CATEGORY: fractions/easy"))
+        path = category
+    rest = _Chunk(chunk.numbers[1:], chunk.lines[1:])
+    return path, (rest if rest.lines else None)
+
+
+def _plain(text: str) -> str:
+    """Escapes restored, and each line's indentation dropped (continuation lines of feedback)."""
+    return "\n".join(line.strip() for line in text.translate(_UNESCAPE).strip().split("\n"))
+
+
+def _slug(title: str) -> str:
+    """A title in Latin letters as an id ("Jesus' hometown" -> "jesus-hometown"); else ''."""
+    folded = fold(title)
+    if any(c.isalpha() and not c.isascii() for c in folded):
+        return ""  # an Arabic title would lose its letters: number the question instead
+    return re.sub(r"[^a-z0-9]+", "-", folded).strip("-")[:64].strip("-")
+
+
+def _make_ids_unique(questions: list[Question]) -> None:
+    # Moodle's titles are names, not keys: two questions may share one, so the second gets "-2".
+    taken: set[str] = set()
+    for q in questions:
+        base, n = q.id, 1
+        while q.id in taken:
+            n += 1
+            q.id = f"{base}-{n}"
+        taken.add(q.id)
+
+
+# ------------------------------------------------------------------------------- one question
+
+def _read_question(chunk: _Chunk, position: int, category: str, found: list[Found]) -> Question | None:
+    text = chunk.text
+    title, start = _title(text)
+    qid = _slug(title or "") or f"q{position}"
+    try:
+        _refuse_merged_questions(chunk)
+        if title is None and text.startswith("::"):
+            raise _Syntax("the title is not closed: write ::title:: before the question")
+        question = _question(text, start, qid, chunk)
+    except _Syntax as e:
+        found.append((e.line or chunk.line_at(e.at), f"question {qid}: {e}"))
+        return None
+    question.category, question.line = category, chunk.numbers[0]
+    return question
+
+
+def _title(text: str) -> tuple[str | None, int]:
+    """The `::title::` at the start, and where the question proper begins."""
+    if not text.startswith("::"):
+        return None, 0
+    end = text.find("::", 2)
+    if end < 0:
+        return None, 0
+    return _plain(text[2:end]), end + 2
+
+
+def _refuse_merged_questions(chunk: _Chunk) -> None:
+    for i, line in enumerate(chunk.lines[1:], 1):
+        if line.startswith("::"):
+            offset = sum(len(x) + 1 for x in chunk.lines[:i])
+            raise _Syntax("a new question starts here; separate questions with a blank line", offset)
+
+
+def _question(text: str, start: int, qid: str, chunk: _Chunk) -> Question:
+    fmt = _FORMAT.match(text, start)
+    if fmt:
+        start = fmt.end()
+    body_format = fmt.group(1) if fmt else DEFAULT_FORMAT
+    block = _answer_block(text, start)
+    if block is None:
+        return Question(qid, "description", _plain(text[start:]), format=body_format)
+    opening, closing = block
+    before, after = text[start:opening], text[closing + 1:]
+    # As in Moodle: text after the block makes it a missing-word question with a blank.
+    question_text = _plain(before + (BLANK + after if after.strip() else ""))
+    question = Question(qid, "essay", question_text, format=body_format)
+    _read_answers(question, text, opening + 1, closing, chunk)
+    return question
+
+
+def _answer_block(text: str, start: int) -> tuple[int, int] | None:
+    """Offsets of the one `{` and its `}`; None for a description. Refuses anything else."""
+    opens = [i for i in range(start, len(text)) if text[i] == "{"]
+    closes = [i for i in range(start, len(text)) if text[i] == "}"]
+    if not opens and not closes:
+        return None
+    if closes and (not opens or closes[0] < opens[0]):
+        raise _Syntax("a } with no { before it; write a literal brace as \\}", closes[0])
+    opening = opens[0]
+    closing = next((i for i in closes if i > opening), None)
+    if closing is None:
+        raise _Syntax("the answer block { is not closed with }", opening)
+    if len(opens) > 1 and opens[1] < closing:
+        raise _Syntax("a { inside the answer block; write a literal brace as \\{", opens[1])
+    extra = [i for i in opens + closes if i > closing]
+    if extra:
+        raise _Syntax("a second answer block; put each question in its own paragraph", min(extra))
+    return opening, closing
+
+
+# ------------------------------------------------------------------------------------ answers
+
+@dataclass
+class _Part:
+    """One answer of a block: its marker (`=`, `~` or '' for text before any), text and line."""
+
+    marker: str
+    text: str
+    line: int
+
+
+def _read_answers(q: Question, text: str, start: int, end: int, chunk: _Chunk) -> None:
+    block = text[start:end]
+    general = block.rfind("####")
+    if general >= 0:
+        q.general_feedback = _feedback_text(block[general + 4:])
+        end, block = start + general, block[:general]
+    if not block.strip():
+        return  # an essay
+    stripped = block.lstrip()
+    if stripped.startswith("#"):
+        at = start + len(block) - len(stripped) + 1
+        _read_numeric(q, text, at, end, chunk)
+    elif "~" in block:
+        _read_choice(q, _parts(text, start, end, "=~", chunk))
+    elif "=" in block and "->" in block:
+        _read_matching(q, _parts(text, start, end, "=", chunk))
+    elif block.split("#", 1)[0].strip().upper() in _TRUE_FALSE:
+        _read_true_false(q, block)
+    else:
+        _read_short(q, _parts(text, start, end, "=", chunk))
+
+
+def _parts(text: str, start: int, end: int, markers: str, chunk: _Chunk) -> list[_Part]:
+    """Cut a block at its answer markers; text before the first marker is a part marked ''."""
+    cuts = [i for i in range(start, end) if text[i] in markers]
+    parts = []
+    if text[start:cuts[0] if cuts else end].strip():
+        parts.append(_Part("", text[start:cuts[0] if cuts else end], chunk.line_at(start)))
+    for i, cut in enumerate(cuts):
+        stop = cuts[i + 1] if i + 1 < len(cuts) else end
+        parts.append(_Part(text[cut], text[cut + 1:stop], chunk.line_at(cut)))
+    return parts
+
+
+def _refuse_leading_text(parts: list[_Part], what: str) -> list[_Part]:
+    if parts and parts[0].marker == "":
+        raise _Syntax(f"{_plain(parts[0].text)!r} comes before the first answer; {what}",
+                      line=parts[0].line)
+    return parts
+
+
+def _weight(part: _Part) -> tuple[float | None, str]:
+    """An answer's `%50%` weight as a credit (None when it has none), and the text after it."""
+    match = _WEIGHT.match(part.text)
+    if match:
+        return float(match.group(1)) / 100, part.text[match.end():]
+    if _BAD_WEIGHT.match(part.text):
+        raise _Syntax(f"{_plain(part.text)!r}: a weight is a percentage such as %50% or %-100%",
+                      line=part.line)
+    return None, part.text
+
+
+def _strip_format(text: str) -> str:
+    # Answers and feedback may carry their own [format]; the kit keeps one format per question.
+    prefix = _FORMAT.match(text)
+    return text[prefix.end():] if prefix else text
+
+
+def _feedback_text(text: str) -> str:
+    return _plain(_strip_format(text))
+
+
+def _answer(part: _Part, credit: float, text: str) -> Answer:
+    answer, _, feedback = text.partition("#")
+    return Answer(text=_plain(_strip_format(answer)), credit=credit, feedback=_feedback_text(feedback),
+                  line=part.line)
+
+
+def _read_choice(q: Question, parts: list[_Part]) -> None:
+    _refuse_leading_text(parts, "start each answer with = (right) or ~ (wrong)")
+    for part in parts:
+        weight, rest = _weight(part)
+        if "->" in rest.partition("#")[0]:
+            raise _Syntax("matching answers (a -> b) mixed with ~ answers; a matching question "
+                          "has only =left -> right", line=part.line)
+        default = 1.0 if part.marker == "=" else 0.0
+        q.answers.append(_answer(part, default if weight is None else weight, rest))
+    # Moodle: an answer marked = makes it one-answer; weights alone allow several.
+    q.type = "single" if any(p.marker == "=" for p in parts) else "multiple"
+
+
+def _read_short(q: Question, parts: list[_Part]) -> None:
+    _refuse_leading_text(parts, "start each accepted answer with =, or use {T} / {F} for true-false")
+    q.type = "short"
+    for part in parts:
+        weight, rest = _weight(part)
+        q.answers.append(_answer(part, 1.0 if weight is None else weight, rest))
+
+
+def _read_matching(q: Question, parts: list[_Part]) -> None:
+    _refuse_leading_text(parts, "start each pair with =, as in =left -> right")
+    q.type = "matching"
+    for part in parts:
+        if "->" not in part.text:
+            raise _Syntax(f"{_plain(part.text)!r} has no ->; in a matching question every answer "
+                          "is =left -> right", line=part.line)
+        left, _, right = part.text.partition("->")
+        left, right = _plain(_strip_format(left)), _plain(_strip_format(right))
+        if left:
+            q.pairs.append((left, right))
+        else:
+            q.distractors.append(right)  # Moodle: "= -> Chat" is a choice that matches nothing
+
+
+def _read_true_false(q: Question, block: str) -> None:
+    word, wrong, right = (block.split("#", 2) + ["", ""])[:3]
+    q.type, q.answer = "truefalse", _TRUE_FALSE[word.strip().upper()]
+    wrong, right = _feedback_text(wrong), _feedback_text(right)
+    # The first feedback is for a wrong choice, the second for the right one.
+    q.feedback_true, q.feedback_false = (right, wrong) if q.answer else (wrong, right)
+
+
+def _read_numeric(q: Question, text: str, start: int, end: int, chunk: _Chunk) -> None:
+    q.type = "numeric"
+    tilde = text.find("~", start, end)
+    for part in _parts(text, start, end if tilde < 0 else tilde, "=", chunk):
+        weight, rest = _weight(part)
+        number, _, feedback = rest.partition("#")
+        answer = Answer(credit=1.0 if weight is None else weight, feedback=_feedback_text(feedback),
+                        line=part.line)
+        _read_number(answer, _plain(number), part.line)
+        q.answers.append(answer)
+    if tilde >= 0:
+        q.answers.append(_numeric_catch_all(text[tilde + 1:end], chunk.line_at(tilde)))
+
+
+def _read_number(answer: Answer, text: str, line: int) -> None:
+    """`3.14:0.01` (value and tolerance), `1..5` (a range) or `1822` (exactly)."""
+    low, dots, high = text.partition("..")
+    if dots and low.strip():
+        answer.min, answer.max = _float(low), _float(high)
+        read = [answer.min, answer.max]
+    elif ":" in text:
+        value, _, tolerance = text.partition(":")
+        read = [_float(value), _float(tolerance)]
+        answer.value, answer.tolerance = read[0], abs(read[1] or 0.0)
+    else:
+        answer.value = _float(text)
+        read = [answer.value]
+    if None in read:
+        raise _Syntax(f"{text!r} is not a number; numerical answers are like 3.14:0.01 or 1..5", line=line)
+
+
+def _float(text: str) -> float | None:
+    try:
+        number = float(text.strip())
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _numeric_catch_all(text: str, line: int) -> Answer:
+    # Moodle: `~#feedback` after the numbers is the feedback for any other number.
+    if text.strip() and not text.lstrip().startswith("#"):
+        raise _Syntax(f"{'~' + _plain(text)!r}: in a numerical question ~ only gives feedback for "
+                      "every other number, as in ~#Sorry", line=line)
+    return Answer(text=CATCH_ALL, credit=0.0, feedback=_feedback_text(text.lstrip()[1:]), line=line)
