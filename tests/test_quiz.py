@@ -244,6 +244,12 @@ def test_invalid_yaml_names_its_line():
     assert len(found) == 1 and found[0].startswith("quiz.yml:4: not valid YAML")
 
 
+def test_unquoted_french_punctuation_in_flow_style_gets_a_hint():
+    found = problems_of("questions:\n  - {type: truefalse, text: Vrai ?, answer: true}\n")
+    assert found == ["quiz.yml:2: not valid YAML: expected ',' or '}', but got '?' "
+                     "(put texts with : ? # , [ ] { } in quotes)"]
+
+
 @pytest.mark.parametrize("text, expected", [
     ("", "quiz.yml:1: the file is empty; a quiz needs a `questions:` list"),
     ("- a\n- b\n", "quiz.yml:1: a quiz file is a mapping with a `questions:` list"),

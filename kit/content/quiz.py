@@ -561,7 +561,9 @@ def _compose(text: str, path: str) -> tuple[yaml.Node, Any]:
         error: Found = (1, "the file is empty; a quiz needs a `questions:` list")
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
-        error = (mark.line + 1 if mark else None, f"not valid YAML: {e.problem or e}")
+        # French punctuation ("Vrai ?", "Note :") is what usually trips YAML up.
+        error = (mark.line + 1 if mark else None,
+                 f"not valid YAML: {e.problem or e} (put texts with : ? # , [ ] {{ }} in quotes)")
     except yaml.YAMLError as e:
         error = (None, f"not valid YAML: {e}")
     finally:
