@@ -35,9 +35,14 @@ AUDIO_EXTENSIONS = (".mp3", ".ogg", ".oga", ".m4a", ".wav", ".opus")
 _IMG = re.compile(r'<img alt="([^"]*)" src="([^"]+)"\s*/?>')
 
 
+_markdown = markdown.Markdown(extensions=EXTENSIONS, output_format="html",
+                              # no English tooltip inside an Arabic lesson
+                              extension_configs={"footnotes": {"BACKLINK_TITLE": ""}})  # reused: setup is costly
+
+
 def render_markdown(text: str) -> str:
     """Render an author's Markdown to HTML that is safe to serve as is."""
-    html = markdown.markdown(text, extensions=EXTENSIONS, output_format="html")
+    html = _markdown.reset().convert(text)
     html = _IMG.sub(_media_tag, html)
     return sanitize(html)
 

@@ -1,0 +1,5 @@
+"""`python -m kit` is the `kit` command."""
+
+from .cli import main
+
+main()
