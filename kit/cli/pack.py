@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -95,7 +96,7 @@ def pack_install(files: tuple[Path, ...], allow_unsigned: bool, data: str) -> No
         click.echo(UNSIGNED_WARNING, err=True)
     inst = open_instance(data_dir(data))
     try:
-        with click.progressbar(files, label="Installing", file=click.get_text_stream("stderr"),
+        with click.progressbar(files, label="Installing", file=sys.stderr,
                                show_pos=True) as bar:
             results = [install_pack(inst.data, inst.db, f, allow_unsigned) for f in bar]
     finally:

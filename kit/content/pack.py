@@ -245,7 +245,7 @@ def _check_names(infos: list[zipfile.ZipInfo], name: str) -> None:
                 or not _SAFE_NAME.match(member) or member.endswith("/") or "" in member.split("/")):
             raise PackError(f"{name}: unsafe member name {member!r} (absolute, '..' or odd characters); refused")
         mode = info.external_attr >> 16
-        if stat.S_ISLNK(mode) or (mode and not stat.S_ISREG(mode)):
+        if stat.S_IFMT(mode) not in (0, stat.S_IFREG):  # links, devices, folders (0: no type given)
             raise PackError(f"{name}: member {member!r} is a link or special file; refused")
         if member in seen:
             raise PackError(f"{name}: member {member!r} appears twice; refused")
