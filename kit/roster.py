@@ -152,8 +152,14 @@ def ensure_demo_class(db: sqlite_utils.Database) -> "Klass | None":
 
 # --- learners -------------------------------------------------------------------------
 
+# Phones set to Arabic may type Arabic-Indic digits into a number field.
+_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+
+
 def check_pin(pin: str) -> str:
-    if not re.fullmatch(r"[0-9]{4}", pin or ""):
+    """The PIN in ASCII digits; refuses anything but exactly 4 digits."""
+    pin = (pin or "").strip().translate(_DIGITS)
+    if not re.fullmatch(r"[0-9]{4}", pin):
         raise RosterError("a PIN is exactly 4 digits")
     return pin
 
@@ -244,6 +250,7 @@ def sign_in(db: sqlite_utils.Database, learner_id: str, secret: str, address: st
                _retry_after(db, address_scope, MAX_FAILURES_ADDRESS, now))
     if wait:
         return SigninResult(None, wait)
+    secret = (secret or "").strip().translate(_DIGITS)
     rec = records.get(db, "learner", learner_id)
     klass = get_class(db, rec.get("class_id", "")) if rec else None
     if rec and klass and _matches(rec.get("picture_hash" if klass.login == "picture" else "pin_hash"), secret):

@@ -1,0 +1,72 @@
+"""The web: installed content and learners' events turned into pages, and answers into events.
+
+`create_app(config)` builds the Flask app for one data dir; `kit serve` runs it under waitress.
+Blueprints by audience: `site` (what every page shares: stylesheet, media, language, errors)
+and `learn` (sign-in, courses, lessons, quizzes, search). Views are thin: they call
+kit.roster, kit.progress and kit.content.library, and render.
+
+Config keys (a dict): DATA (the data dir; required), DEFAULT_LANG ("fr"), SESSION_DAYS (60),
+SECURE_COOKIES (False: a hotspot serves plain http; set True behind https), TESTING.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from typing import Any, Mapping
+
+from flask import Flask
+
+from ..config import DataDir
+from ..errors import ConfigError
+from ..instance import open_instance
+from . import compression, csrf, i18n, site
+from .store import Store
+
+
+def create_app(config: "Mapping[str, Any] | None" = None) -> Flask:
+    config = dict(config or {})
+    data = config.pop("DATA", None)
+    data = data if isinstance(data, DataDir) else DataDir.resolve(data)
+    inst = open_instance(data)          # refuses a folder that is not a data dir; migrates it
+    try:
+        update_search_index(data, inst.db)
+    finally:
+        inst.close()
+
+    default_lang = config.pop("DEFAULT_LANG", "fr")
+    if default_lang not in i18n.LANGS:
+        raise ConfigError(f"default language {default_lang!r} is not one of {', '.join(i18n.LANGS)}")
+    app = Flask(__name__, static_folder=None)
+    app.config.update(
+        SECRET_KEY=data.secret(),
+        SESSION_COOKIE_NAME="kit",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=bool(config.pop("SECURE_COOKIES", False)),
+        # A shared phone stays signed in for weeks; the cookie is not re-sent on every page.
+        PERMANENT_SESSION_LIFETIME=timedelta(days=int(config.pop("SESSION_DAYS", 60))),
+        SESSION_REFRESH_EACH_REQUEST=False,
+        MAX_CONTENT_LENGTH=256 * 1024,
+        KIT_BUILD=os.urandom(4).hex(),  # changes page validators when the server restarts
+    )
+    app.config.update(config)
+    app.extensions["kit"] = Store(data)
+    app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True  # fewer bytes on the wire
+
+    i18n.init_app(app, default_lang)
+    csrf.init_app(app)
+    site.init_app(app)
+    from .learn import bp as learn_bp
+    app.register_blueprint(learn_bp)
+    compression.init_app(app)
+    return app
+
+
+def update_search_index(data: DataDir, db) -> None:
+    """Bring the search index in line with the installed lessons (the database is the truth)."""
+    try:
+        from ..content.search import update_index
+    except ImportError:  # search not installed in this build
+        return
+    update_index(data.index_dir, db)

@@ -1,0 +1,95 @@
+"""Languages of the web pages: which one a request gets, and the catalogs that translate it.
+
+The catalogs are the .po files in translations/, read with babel when the app starts (no
+compile step, no .mo files). A learner's choice (the fr / ar / en switcher) is kept in a
+cookie and wins over the browser's Accept-Language. English is the source language: the
+English catalog may leave a message untranslated, French and Arabic may not (a test checks).
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime, timezone
+from pathlib import Path
+
+from babel.dates import format_date as babel_format_date
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal, format_percent
+from babel.support import Translations
+from flask import Flask, g, request
+
+LANGS = ("fr", "ar", "en")
+RTL = frozenset({"ar"})
+# Each language named in itself, for the switcher.
+NATIVE_NAMES = {"fr": "Français", "ar": "العربية", "en": "English"}
+LANG_COOKIE = "lang"
+CATALOGS = Path(__file__).parent / "translations"
+
+
+def load_catalogs(folder: Path = CATALOGS) -> "dict[str, Translations]":
+    """{lang: gettext translations} built in memory from each <lang>.po."""
+    out = {}
+    for lang in LANGS:
+        with open(folder / f"{lang}.po", "rb") as f:
+            catalog = read_po(f, locale=lang)
+        buf = io.BytesIO()
+        write_mo(buf, catalog)        # fuzzy entries are left out, as gettext would
+        buf.seek(0)
+        out[lang] = Translations(buf)
+    return out
+
+
+def choose_lang(cookie: "str | None", accept: "list[tuple[str, float]]", default: str) -> str:
+    """The learner's saved choice, else the first of the browser's languages we have
+    ('ar-MA' counts as 'ar'), else the server's default."""
+    if cookie in LANGS:
+        return cookie
+    for value, _quality in sorted(accept, key=lambda vq: -vq[1]):
+        primary = value.split("-")[0].split("_")[0].lower()
+        if primary in LANGS:
+            return primary
+    return default
+
+
+def gettext(message: str, **variables) -> str:
+    text = g.translations.gettext(message)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, n: int, **variables) -> str:
+    variables.setdefault("num", n)
+    return g.translations.ngettext(singular, plural, n) % variables
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalogs where it is defined; it is translated where shown."""
+    return message
+
+
+def number(value: float) -> str:
+    return format_decimal(value, locale=g.lang)
+
+
+def percent(value: float) -> str:
+    return format_percent(value, locale=g.lang)
+
+
+def date_from_ms(ms: int) -> str:
+    return babel_format_date(datetime.fromtimestamp(ms / 1000, timezone.utc).date(), format="medium", locale=g.lang)
+
+
+def init_app(app: Flask, default_lang: str) -> None:
+    catalogs = load_catalogs()
+
+    @app.before_request
+    def pick_language() -> None:
+        g.lang = choose_lang(request.cookies.get(LANG_COOKIE), list(request.accept_languages), default_lang)
+        g.translations = catalogs[g.lang]
+        g.rtl = g.lang in RTL
+
+    app.jinja_env.add_extension("jinja2.ext.i18n")
+    app.jinja_env.install_gettext_callables(
+        lambda s: g.translations.gettext(s), lambda s, p, n: g.translations.ngettext(s, p, n), newstyle=True)
+    app.jinja_env.filters.update(number=number, percent=percent, date_from_ms=date_from_ms)
+    app.jinja_env.globals.update(LANGS=LANGS, NATIVE_NAMES=NATIVE_NAMES, RTL=RTL)

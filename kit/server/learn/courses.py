@@ -1,0 +1,158 @@
+"""A learner's courses with progress, a course's lessons, and the lesson page.
+
+The lesson page is the page a class opens most: its validator (a weak ETag made of what the
+page shows, computed before rendering) lets a phone that has it get a 304 and nothing else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+
+from flask import Response, abort, current_app, g, make_response, redirect, render_template, request, url_for
+
+from ...content import library
+from ...content.quiz import Quiz
+from ...events import append, learner_events
+from ...progress import DEFAULT_M, DEFAULT_N, CourseProgress, LessonOutline, QuizOutline, course_progress
+from ..csrf import token as csrf_token
+from ..store import get_db
+from . import bp, signed_in
+
+PROGRESS_KINDS = ("lesson.read", "quiz.answer")
+# Names a lesson-read idempotency token: the same learner, lesson and number of earlier
+# reads give the same token, so a re-sent form is recorded once and the page stays cacheable.
+READ_TOKENS = uuid.UUID("6f1d8d62-1c3e-4a53-9d7e-0c5e1c2a7b10")
+
+
+def quiz_outline(quiz: "Quiz | None", course: library.Course) -> "QuizOutline | None":
+    """What mastery needs of a quiz: its answerable and auto-graded questions, and m of n."""
+    if quiz is None:
+        return None
+    answerable = tuple(q.id for q in quiz.questions if q.type != "description")
+    if not answerable:
+        return None
+    graded = tuple(q.id for q in quiz.questions if q.type not in ("description", "essay"))
+    m, n = ((quiz.mastery_m, quiz.mastery_n) if quiz.mastery_m and quiz.mastery_n
+            else course.mastery or (DEFAULT_M, DEFAULT_N))
+    return QuizOutline(answerable, graded, m, n)
+
+
+def outline(course: library.Course) -> list[LessonOutline]:
+    """The course's lessons in order with their quizzes (question ids are the same in every
+    language, so the first language speaks for all)."""
+    db, lang = get_db(), course.languages[0]
+    quizzes = library.quizzes(db, course.id, lang)
+    return [LessonOutline(l.lesson_id, quiz_outline(quizzes.get(l.lesson_id), course))
+            for l in library.lessons(db, course.id, lang)]
+
+
+def my_events() -> list:
+    return learner_events(get_db(), g.learner.id, PROGRESS_KINDS)
+
+
+def course_or_404(pack_id: str) -> library.Course:
+    course = library.get_course(get_db(), pack_id)
+    if course is None:
+        abort(404)
+    return course
+
+
+def resume_url(course: library.Course, progress: CourseProgress) -> "str | None":
+    target = progress.resume()
+    if target is None:
+        return None
+    lesson_id, where = target
+    endpoint = "learn.quiz" if where == "quiz" else "learn.lesson"
+    return url_for(endpoint, pack_id=course.id, lesson_id=lesson_id)
+
+
+@bp.route("/")
+@signed_in
+def home() -> str:
+    events = my_events()
+    rows = []
+    for course in library.list_courses(get_db()):
+        progress = course_progress(events, course.id, outline(course))
+        rows.append({"course": course, "progress": progress, "resume": resume_url(course, progress)})
+    # "Continue" goes to the course studied last that is not finished yet.
+    ongoing = [r for r in rows if r["resume"] and r["progress"].started]
+    current = max(ongoing, key=lambda r: r["progress"].last_activity_ms or 0, default=None)
+    return render_template("learn/home.html", rows=rows, current=current)
+
+
+@bp.route("/c/<pack_id>")
+@signed_in
+def course(pack_id: str) -> str:
+    course = course_or_404(pack_id)
+    lang = course.lang_for(g.lang)
+    progress = course_progress(my_events(), course.id, outline(course))
+    return render_template("learn/course.html", course=course, lang=lang, progress=progress,
+                           lessons=library.lessons(get_db(), course.id, lang),
+                           resume=resume_url(course, progress))
+
+
+def neighbours(course: library.Course, lesson_id: str, lang: str):
+    """(previous, next) lessons around one, or None at either end."""
+    ordered = library.lessons(get_db(), course.id, lang)
+    ids = [l.lesson_id for l in ordered]
+    i = ids.index(lesson_id)
+    return (ordered[i - 1] if i > 0 else None), (ordered[i + 1] if i + 1 < len(ordered) else None)
+
+
+def read_count(events: list, pack_id: str, lesson_id: str) -> int:
+    return sum(1 for e in events if e.kind == "lesson.read"
+               and e.body.get("pack") == pack_id and e.body.get("lesson") == lesson_id)
+
+
+@bp.route("/c/<pack_id>/<lesson_id>")
+@signed_in
+def lesson(pack_id: str, lesson_id: str) -> Response:
+    course = course_or_404(pack_id)
+    lang = course.lang_for(g.lang)
+    found = library.lesson(get_db(), pack_id, lesson_id, lang)
+    if found is None:
+        abort(404)
+    reads = read_count(my_events(), pack_id, lesson_id)
+    form_token = csrf_token()
+    read_token = str(uuid.uuid5(READ_TOKENS, f"{g.learner.id}|{pack_id}|{lesson_id}|{reads}"))
+    etag = hashlib.sha256("|".join(map(str, (
+        current_app.config["KIT_BUILD"], course.version, course.installed_at, found.etag, g.lang,
+        g.learner.id, g.learner.name, form_token, read_token))).encode()).hexdigest()[:24]
+    if request.if_none_match.contains_weak(etag):
+        resp = Response(status=304)
+    else:
+        previous, following = neighbours(course, lesson_id, lang)
+        resp = make_response(render_template(
+            "learn/lesson.html", course=course, lesson=found, previous=previous, following=following,
+            read_token=read_token, rtl_content=lang in current_app.jinja_env.globals["RTL"]))
+    resp.set_etag(etag, weak=True)
+    resp.headers["Cache-Control"] = "private, no-cache"
+    return resp
+
+
+@bp.route("/c/<pack_id>/<lesson_id>/read", methods=["POST"])
+@signed_in
+def lesson_read(pack_id: str, lesson_id: str) -> Response:
+    """The end of a lesson: record that it was read, then go on (to its quiz or the next one)."""
+    course = course_or_404(pack_id)
+    lang = course.lang_for(g.lang)
+    if library.lesson(get_db(), pack_id, lesson_id, lang) is None:
+        abort(404)
+    append(get_db(), "lesson.read", {"pack": pack_id, "lesson": lesson_id, "lang": lang},
+           learner_id=g.learner.id, uid=form_uuid(request.form.get("token", "")))
+    go = request.form.get("go")
+    if go == "quiz":
+        return redirect(url_for("learn.quiz", pack_id=pack_id, lesson_id=lesson_id), 303)
+    _previous, following = neighbours(course, lesson_id, lang)
+    if go == "next" and following:
+        return redirect(url_for("learn.lesson", pack_id=pack_id, lesson_id=following.lesson_id), 303)
+    return redirect(url_for("learn.course", pack_id=pack_id), 303)
+
+
+def form_uuid(value: str) -> str:
+    """An idempotency token from a form: a UUID, or the request is refused."""
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        abort(400)

@@ -1,0 +1,169 @@
+"""Signing in without a password: class → name → 4-digit PIN or 3-picture code.
+
+Codes are entered on big buttons that work without JavaScript: each tap posts the form
+with the code so far (a PIN can also be typed in the phone's number pad at once). Wrong
+codes are limited by kit.roster per learner and per address.
+"""
+
+from __future__ import annotations
+
+from flask import Response, abort, g, redirect, render_template, request, session, url_for
+
+from ... import roster
+from ...errors import RosterError
+from ...events import append
+from ..i18n import N_, gettext as _, ngettext
+from ..store import get_db
+from . import bp
+
+PIN_LENGTH = 4
+# How each picture of roster.PICTURES looks, and its name for screen readers.
+PICTURE_FACES = {"cat": "🐱", "dog": "🐶", "fish": "🐟", "sun": "🌞", "moon": "🌙", "star": "⭐",
+                 "tree": "🌳", "flower": "🌸", "apple": "🍎", "car": "🚗", "ball": "⚽", "house": "🏠"}
+PICTURE_NAMES = {"cat": N_("cat"), "dog": N_("dog"), "fish": N_("fish"), "sun": N_("sun"),
+                 "moon": N_("moon"), "star": N_("star"), "tree": N_("tree"), "flower": N_("flower"),
+                 "apple": N_("apple"), "car": N_("car"), "ball": N_("ball"), "house": N_("house")}
+
+
+def pictures() -> list[tuple[str, str, str]]:
+    """(id, face, translated name) of each picture, in a fixed order."""
+    return [(p, PICTURE_FACES[p], _(PICTURE_NAMES[p])) for p in roster.PICTURES]
+
+
+def klass_or_404(class_id: str) -> roster.Klass:
+    klass = roster.get_class(get_db(), class_id)
+    if klass is None:
+        abort(404)
+    return klass
+
+
+@bp.route("/signin")
+def signin_start() -> str:
+    return render_template("learn/classes.html", classes=roster.list_classes(get_db()), code_error=False)
+
+
+@bp.route("/signin/code")
+def signin_code() -> "Response | tuple[str, int]":
+    klass = roster.class_by_code(get_db(), request.args.get("code", ""))
+    if klass is None:
+        return render_template("learn/classes.html", classes=roster.list_classes(get_db()), code_error=True), 404
+    return redirect(url_for("learn.signin_class", class_id=klass.id), 303)
+
+
+@bp.route("/signin/c/<class_id>")
+def signin_class(class_id: str) -> str:
+    klass = klass_or_404(class_id)
+    return render_template("learn/names.html", klass=klass, learners=roster.class_learners(get_db(), klass.id))
+
+
+def code_step(login: str, so_far: str, key: str) -> "tuple[str, bool]":
+    """One tap on the keypad or picture grid: (the code so far, whether it is complete)."""
+    if login == "picture":
+        parts = [p for p in so_far.split(".") if p in roster.PICTURES][:roster.PICTURE_CODE_LENGTH - 1]
+        if key == "back":
+            parts = parts[:-1]
+        elif key in roster.PICTURES:
+            parts.append(key)
+        return ".".join(parts), len(parts) == roster.PICTURE_CODE_LENGTH
+    digits = "".join(c for c in so_far if c.isdigit())[:PIN_LENGTH - 1]
+    if key == "back":
+        digits = digits[:-1]
+    elif len(key) == 1 and key.isdigit():
+        digits += key
+    return digits, len(digits) == PIN_LENGTH
+
+
+@bp.route("/signin/c/<class_id>/<learner_id>", methods=["GET", "POST"])
+def signin_learner(class_id: str, learner_id: str) -> "Response | str | tuple[str, int]":
+    db = get_db()
+    klass = klass_or_404(class_id)
+    learner = roster.get_learner(db, learner_id)
+    if learner is None or learner.class_id != klass.id:
+        abort(404)
+    so_far, message, status = "", "", 200
+    if request.method == "POST":
+        key = request.form.get("key", "ok")
+        typed = request.form.get("pin", "").strip()
+        if klass.login == "pin" and key == "ok" and typed:
+            so_far, complete = typed, True
+        else:
+            so_far, complete = code_step(klass.login, request.form.get("so_far", ""), key)
+        if complete:
+            result = roster.sign_in(db, learner.id, so_far, request.remote_addr or "?")
+            if result.learner:
+                return start_session(klass, result.learner)
+            so_far, status = "", 429 if result.retry_after else 200
+            message = wait_message(result.retry_after) if result.retry_after else (
+                _("That picture code is not right. Try again.") if klass.login == "picture"
+                else _("That PIN is not right. Try again."))
+    return render_template("learn/secret.html", klass=klass, learner=learner, so_far=so_far,
+                           entered=len([p for p in so_far.split(".") if p]) if klass.login == "picture" else len(so_far),
+                           length=roster.PICTURE_CODE_LENGTH if klass.login == "picture" else PIN_LENGTH,
+                           pictures=pictures(), message=message), status
+
+
+def wait_message(seconds: int) -> str:
+    minutes = max(1, (seconds + 59) // 60)
+    return ngettext("Too many wrong tries. Wait %(num)d minute, then try again.",
+                    "Too many wrong tries. Wait %(num)d minutes, then try again.", minutes)
+
+
+def start_session(klass: roster.Klass, learner: roster.Learner) -> Response:
+    session.clear()
+    session.permanent = True
+    session["learner"], session["class"] = learner.id, klass.id
+    append(get_db(), "signin", {"class_id": klass.id}, learner_id=learner.id)
+    return redirect(url_for("learn.home"), 303)
+
+
+@bp.route("/signout", methods=["POST"])
+def signout() -> Response:
+    """'Not you?': one tap back to the class's list of names (a family's shared phone)."""
+    class_id = session.get("class")
+    session.clear()
+    if class_id and roster.get_class(get_db(), class_id):
+        session["class"] = class_id
+        return redirect(url_for("learn.signin_class", class_id=class_id), 303)
+    return redirect(url_for("learn.signin_start"), 303)
+
+
+@bp.route("/signin/c/<class_id>/join", methods=["GET", "POST"])
+def register(class_id: str) -> "Response | str | tuple[str, int]":
+    """Self-registration: a learner adds their own name and code, where the class allows it."""
+    db = get_db()
+    klass = klass_or_404(class_id)
+    if not klass.self_register:
+        abort(403)
+    form = request.form
+    name = form.get("name", "")
+    errors: list[str] = []
+    if request.method == "POST":
+        pin, chosen = form.get("pin", "").strip(), [form.get(f"p{i}", "") for i in range(roster.PICTURE_CODE_LENGTH)]
+        errors = registration_errors(klass, name, pin, form.get("pin2", "").strip(), chosen)
+        if not errors:
+            try:
+                learner = roster.self_register(db, klass.id, name, pin=pin, pictures=chosen)
+            except RosterError:
+                errors = [_("That did not work. Check what you typed and try again.")]
+            else:
+                return start_session(klass, learner)
+    return render_template("learn/register.html", klass=klass, name=name, errors=errors,
+                           pictures=pictures()), 400 if errors else 200
+
+
+def registration_errors(klass: roster.Klass, name: str, pin: str, pin2: str, chosen: list[str]) -> list[str]:
+    """What is wrong with a registration form, in the learner's language."""
+    errors = []
+    cleaned = " ".join(name.split())
+    if not cleaned or len(cleaned) > roster.MAX_NAME:
+        errors.append(_("Write your name (at most %(max)d letters).", max=roster.MAX_NAME))
+    elif any(l.name.casefold() == cleaned.casefold() for l in roster.class_learners(get_db(), klass.id)):
+        errors.append(_("This name is already in the class. Add a letter or your family name."))
+    if klass.login == "picture":
+        if any(p not in roster.PICTURES for p in chosen):
+            errors.append(_("Choose one picture in each row."))
+    elif not (len(pin) == PIN_LENGTH and pin.isdigit()):
+        errors.append(_("Your PIN is 4 digits."))
+    elif pin != pin2:
+        errors.append(_("The two PINs are not the same."))
+    return errors

@@ -1,0 +1,47 @@
+"""The app's hold on a data dir: one SQLite connection per server thread.
+
+Waitress serves with a fixed pool of threads; each opens its connection on first use and
+keeps it (WAL lets them read while one writes). Views get it with `get_db()`.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import sqlite_utils
+from flask import current_app
+
+from ..config import DataDir
+from ..db import open_db
+
+
+class Store:
+    def __init__(self, data: DataDir):
+        self.data = data
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._open: list[sqlite_utils.Database] = []
+
+    def db(self) -> sqlite_utils.Database:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = open_db(self.data.db_path, migrate=False)
+            with self._lock:
+                self._open.append(db)
+        return db
+
+    def close(self) -> None:
+        """Close every thread's connection (tests, and a clean shutdown)."""
+        with self._lock:
+            for db in self._open:
+                db.conn.close()
+            self._open.clear()
+        self._local = threading.local()
+
+
+def get_store() -> Store:
+    return current_app.extensions["kit"]
+
+
+def get_db() -> sqlite_utils.Database:
+    return get_store().db()
