@@ -1,0 +1,9 @@
+"""kit/sync: learners' progress out, content in, by USB stick or over a flaky link.
+
+The flow: `bundle` turns the events another server lacks into a signed `.kitsync` file (laid
+out by `strictzip`) and merges such files back in one transaction; `peers` remembers what each
+peer holds and was sent; `enrol` exchanges keys; `usb` does a coordinator's visit in one step;
+`hub` (server side, a Flask blueprint) and `client` move bundles and packs over HTTP in
+resumable chunks, each request signed by the device key (`auth`). Events come from and go to
+the core (kit.events); packs are installed only through kit.content.install.
+"""

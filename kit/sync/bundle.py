@@ -1,0 +1,474 @@
+"""Progress bundles (`.kitsync`): events leave one server on a USB stick and enter another.
+
+A bundle is a zip (written and read by `strictzip`, so any damaged byte is noticed) holding:
+
+    events-00001.ndjson   the events, one JSON object a line, at most 50,000 a member,
+    events-00002.ndjson   grouped by device and in sequence order within each device (deflated)
+    manifest.json         what the bundle is (below), stored uncompressed
+    manifest.sig          Ed25519 signature, by the origin's device key, of manifest.json's bytes
+
+The manifest gives each member's size and sha256, and the sha256 of its deflated bytes too, so
+that not one byte of the file escapes the signature (see strictzip).
+
+An event line: {"uid": "3f2a9c0e1b4d5a6f:812", "device_id": "3f2a9c0e1b4d5a6f", "seq": 812,
+"hlc": "1714641600000-00000", "kind": "lesson.read", "learner_id": "6d1c...", "body": {...}}.
+
+manifest.json, format version 1:
+
+    {
+      "format": "kitsync",
+      "version": 1,
+      "origin": {"device_id": "3f2a9c0e1b4d5a6f", "key_id": "3f2a9c0e1b4d5a6f",
+                 "name": "Ecole de Tamda", "role": "school"},
+      "destination": "9c1d77e05a3b2f10",          (or null: for anyone who trusts the origin)
+      "created_at": "2024-05-02T10:00:00+00:00",
+      "covers": {"3f2a9c0e1b4d5a6f": [120, 5120]},  (device: [from_seq_exclusive, to_seq])
+      "holds": {"3f2a9c0e1b4d5a6f": 5120, "9c1d77e05a3b2f10": 800},
+      "devices": {"3f2a9c0e1b4d5a6f": "Ecole de Tamda"},
+      "counts": {"events": 5000, "learners": 312},
+      "members": [{"name": "events-00001.ndjson", "size": 1048576, "sha256": "…",
+                   "packed_sha256": "…", "events": 5000}]
+    }
+
+`covers` says exactly which events are inside: for each device every seq in (from, to], no
+more, no fewer. `holds` is the origin's whole version vector, so the receiver learns what not
+to send back. A device id is its key id (first 16 hex digits of the key's SHA-256).
+
+Who may sign what (the trust rule, checked before any event is used):
+- a school (a key trusted with role `school`) may only carry its own events: every device in
+  `covers` must be its own id. A school cannot write events that claim another school's device.
+- a hub (role `hub`) relays: it may carry events of any device. A hub only ever holds events it
+  accepted from schools enrolled with it (under this same rule) and its own, so what it relays
+  was signed by their makers when it entered the hub; the school trusts the hub to pass it on
+  unchanged. Nobody may send this server events of its own device that it never made.
+- this server's own key counts as a hub (a bundle it wrote itself).
+A bundle addressed to another destination is refused, so one school's bundle cannot be replayed
+into a different hub's exchange by mistake. Replaying an old bundle is harmless: its events are
+held already, nothing changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO, Callable, Iterator
+
+import sqlite_utils
+
+from ..config import fsync_dir
+from ..db import transaction
+from ..errors import BundleError
+from ..events import insert_foreign_rows, version_vector
+from ..instance import Instance
+from ..keys import PublicKey, now_iso, trusted_key
+from ..records import KINDS as RECORD_KINDS
+from . import peers, strictzip
+
+FORMAT = "kitsync"
+VERSION = 1
+SUFFIX = ".kitsync"
+MANIFEST = "manifest.json"
+SIGNATURE = "manifest.sig"
+EVENTS_PER_MEMBER = 50_000
+CHUNK_NAME = re.compile(r"events-\d{5}\.ndjson")
+
+# Caps on what a reader accepts before looking further (a bundle is untrusted until verified).
+MAX_MANIFEST = 4 << 20
+MAX_MEMBER = 128 << 20
+MAX_MEMBERS = 10_000
+MAX_RATIO = 200
+MAX_BODY = 64 << 10
+ESTIMATED_BYTES_PER_EVENT = 120  # compressed events run about 40; the rest is a margin
+
+DEVICE_ID = re.compile(r"[0-9a-f]{16}")
+HLC = re.compile(r"\d{13}-\d{5}")
+KIND = re.compile(r"[a-z][a-z0-9_.]{0,39}")
+CLIENT_UID = re.compile(r"[A-Za-z0-9_-]{8,64}")  # no colon: never mistaken for <device>:<seq>
+LEARNER_ID = re.compile(r"[^\x00-\x1f\x7f]{1,64}")
+
+Progress = Callable[[int], None]  # called with how many more events were handled
+
+
+@dataclass(frozen=True)
+class ExportReport:
+    path: "Path | None"            # None when there was nothing to export
+    events: int
+    learners: int
+    bytes: int
+    covers: "dict[str, list[int]]"
+    destination: "str | None"
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    path: Path
+    origin: str                    # device id of the signer
+    origin_name: str
+    events: int                    # in the bundle
+    new: int                       # of which this server lacked
+    learners: int                  # distinct learners in the bundle
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+def plan_export(inst: Instance, since: "dict[str, int]") -> "dict[str, list[int]]":
+    """The ranges to send to a holder of `since`: a school sends its own events, a hub all it
+    holds (gapless prefixes only: a range is never sent with a hole in it)."""
+    held = version_vector(inst.db)
+    if peers.own_role(inst.db) != "hub":
+        held = {d: s for d, s in held.items() if d == inst.device_id}
+    return {dev: [since.get(dev, 0), top] for dev, top in sorted(held.items()) if top > since.get(dev, 0)}
+
+
+def bundle_name(origin: str, covers: "dict[str, list[int]]") -> str:
+    """<origin>-<from>-<to>.kitsync, from/to summed over devices (a single school: its seqs)."""
+    return f"{origin}-{sum(r[0] for r in covers.values()) + 1}-{sum(r[1] for r in covers.values())}{SUFFIX}"
+
+
+def export_bundle(inst: Instance, dest_path: "str | Path", since_vector: "dict[str, int] | None" = None,
+                  destination: "str | None" = None, progress: "Progress | None" = None) -> ExportReport:
+    """Write the events a holder of `since_vector` lacks into a signed bundle at `dest_path`
+    (a file, or a folder to name it in). Writes nothing when there is nothing to send.
+    The file appears complete or not at all: temp name, fsync, rename."""
+    covers = plan_export(inst, since_vector or {})
+    if not covers:
+        return ExportReport(None, 0, 0, 0, {}, destination)
+    dest = Path(dest_path)
+    if dest.is_dir():
+        dest = dest / bundle_name(inst.device_id, covers)
+    total = sum(to - frm for frm, to in covers.values())
+    check_free_space(dest.parent, total * ESTIMATED_BYTES_PER_EVENT + (1 << 20))
+    tmp = dest.with_name(f".{dest.name}.partial")
+    try:
+        with open(tmp, "wb") as f:
+            learners = write_zip(inst, f, covers, destination, progress)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, dest)
+        fsync_dir(dest.parent)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise BundleError(f"cannot write {dest} ({e.strerror or e}); check the stick or the folder") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return ExportReport(dest, total, learners, dest.stat().st_size, covers, destination)
+
+
+def check_free_space(folder: Path, needed: int) -> None:
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError as e:
+        raise BundleError(f"cannot write to {folder} ({e.strerror}); is the stick mounted?") from None
+    if free < needed:
+        raise BundleError(f"{folder} has {free >> 20} MB free and the bundle may need {(needed >> 20) + 1} MB; "
+                          "free some space or use another stick")
+
+
+def write_zip(inst: Instance, f: BinaryIO, covers: "dict[str, list[int]]", destination: "str | None",
+              progress: "Progress | None") -> int:
+    """Write members then the signed manifest. Returns the number of distinct learners."""
+    learners: set = set()
+    members = []
+    z = strictzip.ZipWriter(f)
+    for number, lines in enumerate(event_chunks(inst.db, covers, learners), start=1):
+        data = "".join(lines).encode("utf-8")
+        name = f"events-{number:05d}.ndjson"
+        packed_sha256 = z.add(name, data)
+        members.append({"name": name, "size": len(data), "sha256": hashlib.sha256(data).hexdigest(),
+                        "packed_sha256": packed_sha256, "events": len(lines)})
+        if progress:
+            progress(len(lines))
+    manifest = build_manifest(inst, covers, destination, members, len(learners))
+    z.add(MANIFEST, manifest, deflate=False)  # stored: the signature covers its bytes as they lie
+    z.add(SIGNATURE, inst.key().sign(manifest), deflate=False)
+    z.close()
+    return len(learners)
+
+
+def event_chunks(db: sqlite_utils.Database, covers: "dict[str, list[int]]", learners: set) -> Iterator[list[str]]:
+    lines: list[str] = []
+    dumps = json.dumps
+    for dev, (frm, to) in covers.items():
+        rows = db.execute("SELECT uid, device_id, seq, hlc, kind, learner_id, body FROM events "
+                          "WHERE device_id = ? AND seq > ? AND seq <= ? ORDER BY seq", [dev, frm, to])
+        for uid, device, seq, hlc, kind, learner, body in rows:
+            # The body is stored as canonical JSON already: splice it in rather than re-encode.
+            lines.append(f'{{"uid":{dumps(uid)},"device_id":"{device}","seq":{seq},"hlc":"{hlc}",'
+                         f'"kind":{dumps(kind)},"learner_id":{dumps(learner, ensure_ascii=False)},'
+                         f'"body":{body}}}\n')
+            if learner is not None:
+                learners.add(learner)
+            if len(lines) == EVENTS_PER_MEMBER:
+                yield lines
+                lines = []
+    if lines:
+        yield lines
+
+
+def build_manifest(inst: Instance, covers: "dict[str, list[int]]", destination: "str | None",
+                   members: list, learners: int) -> bytes:
+    key = inst.key()
+    devices = {dev: name for dev, name in inst.db.execute("SELECT device_id, name FROM sync_peers")
+               if dev in covers}
+    devices[inst.device_id] = key.name or inst.device_id
+    manifest = {
+        "format": FORMAT, "version": VERSION,
+        "origin": {"device_id": inst.device_id, "key_id": key.key_id, "name": key.name,
+                   "role": peers.own_role(inst.db)},
+        "destination": destination,
+        "created_at": now_iso(),
+        "covers": covers,
+        "holds": version_vector(inst.db),
+        "devices": {d: devices[d] for d in sorted(devices)},
+        "counts": {"events": sum(m["events"] for m in members), "learners": learners},
+        "members": members,
+    }
+    return json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=False).encode("utf-8") + b"\n"
+
+
+# --- reading and verifying ----------------------------------------------------------------------
+
+@dataclass
+class VerifiedBundle:
+    """A bundle whose zip layout, signature, trust, manifest and member hashes all checked out.
+    `chunks()` reads the events again, re-checking each member's hash before yielding it (the
+    file may sit on a stick that changes under us), and checks every event against `covers`."""
+
+    path: Path
+    manifest: dict
+    signer: PublicKey
+    signer_role: str                  # school | hub | self
+    members: "dict[str, strictzip.Member]" = field(repr=False)
+
+    @property
+    def origin(self) -> str:
+        return self.manifest["origin"]["device_id"]
+
+    @property
+    def covers(self) -> "dict[str, list[int]]":
+        return self.manifest["covers"]
+
+    @property
+    def event_count(self) -> int:
+        return self.manifest["counts"]["events"]
+
+    def chunks(self) -> Iterator[list[tuple]]:
+        """Events as rows (ROW_COLUMNS order, body as canonical JSON), one list per member."""
+        expected = {dev: frm + 1 for dev, (frm, _) in self.covers.items()}
+        with open(self.path, "rb") as f:
+            for entry in self.manifest["members"]:
+                packed = hashlib.sha256()
+                data = strictzip.read_member(f, self.members[entry["name"]], packed)
+                if (hashlib.sha256(data).hexdigest(), packed.hexdigest()) != (entry["sha256"], entry["packed_sha256"]):
+                    raise BundleError(f"{self.path.name}: {entry['name']} changed while it was being read")
+                rows = parse_events(data, expected, self.covers, entry["name"])
+                if len(rows) != entry["events"]:
+                    raise BundleError(f"{self.path.name}: {entry['name']} holds {len(rows)} events, "
+                                      f"the manifest says {entry['events']}")
+                yield rows
+        short = [dev for dev, (_, to) in self.covers.items() if expected[dev] != to + 1]
+        if short:
+            raise BundleError(f"{self.path.name}: events of {short[0]} are missing from the bundle")
+
+
+def read_bundle(path: "str | Path", db: sqlite_utils.Database) -> VerifiedBundle:
+    """Verify a bundle completely (all but the event lines themselves, which `chunks()` checks
+    as it reads them) against this server's trust store. Raises BundleError naming the reason."""
+    path = Path(path)
+    try:
+        f = open(path, "rb")
+    except OSError as e:
+        raise BundleError(f"{path}: cannot read ({e.strerror})") from None
+    with f:
+        try:
+            return verify(path, f, db)
+        except BundleError as e:
+            raise BundleError(f"{path.name}: {e}") from None
+
+
+def verify(path: Path, f: BinaryIO, db: sqlite_utils.Database) -> VerifiedBundle:
+    size = os.fstat(f.fileno()).st_size
+    members = strictzip.open_members(
+        f, size, lambda n: n in (MANIFEST, SIGNATURE) or bool(CHUNK_NAME.fullmatch(n)),
+        MAX_MEMBERS, MAX_MEMBER, MAX_RATIO)
+    if MANIFEST not in members or SIGNATURE not in members:
+        raise BundleError("no manifest or no signature: not a kit bundle, or an incomplete one")
+    if members[MANIFEST].size > MAX_MANIFEST or members[SIGNATURE].size != 64 \
+            or members[MANIFEST].method != strictzip.STORED or members[SIGNATURE].method != strictzip.STORED:
+        raise BundleError("the manifest or its signature is not stored as a bundle's are")
+    manifest_bytes = strictzip.read_member(f, members[MANIFEST])
+    signature = strictzip.read_member(f, members[SIGNATURE])
+    manifest = parse_manifest(manifest_bytes)
+    signer, role = check_signer(db, manifest, manifest_bytes, signature)
+    check_manifest(db, manifest, role, members)
+    for entry in manifest["members"]:
+        if strictzip.hash_member(f, members[entry["name"]]) != (entry["sha256"], entry["packed_sha256"]):
+            raise BundleError(f"{entry['name']} does not match the manifest (tampered or damaged)")
+    return VerifiedBundle(path, manifest, signer, role, members)
+
+
+def parse_manifest(data: bytes) -> dict:
+    try:
+        manifest = json.loads(data)
+    except (UnicodeDecodeError, ValueError):
+        raise BundleError("the manifest is not valid JSON") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise BundleError("not a kit progress bundle (the manifest's format is not 'kitsync')")
+    if manifest.get("version") != VERSION:
+        raise BundleError(f"format version {manifest.get('version')!r} is unknown here (this kit reads "
+                          f"version {VERSION}); update the kit on this server")
+    return manifest
+
+
+def check_signer(db: sqlite_utils.Database, manifest: dict, data: bytes, signature: bytes) -> "tuple[PublicKey, str]":
+    origin = manifest.get("origin")
+    if not isinstance(origin, dict) or not isinstance(origin.get("key_id"), str) \
+            or origin.get("device_id") != origin.get("key_id"):
+        raise BundleError("the manifest names no valid origin")
+    key_id, name = origin["key_id"], str(origin.get("name", ""))[:100]
+    own = db.execute("SELECT value FROM meta WHERE key = 'device_id'").fetchone()
+    if own and own[0] == key_id:
+        key, role = trusted_key(db, key_id), "self"  # our own key is trusted (as publisher) at init
+    else:
+        key = trusted_key(db, key_id, roles=("school", "hub"))
+        role = db.execute("SELECT role FROM trusted_keys WHERE key_id = ?", [key_id]).fetchone()
+        role = role[0] if role else ""
+    if key is None:
+        raise BundleError(f"signed by {name or 'a server'} ({key_id}), which this server has not enrolled; "
+                          "enrol it first with `kit sync enrol FILE --as school`")
+    if not key.verify(signature, data):
+        raise BundleError(f"the signature does not match {name or key_id}'s key (tampered, or signed by another key)")
+    return key, role
+
+
+def check_manifest(db: sqlite_utils.Database, manifest: dict, role: str, members: dict) -> None:
+    """Everything about the manifest except the member hashes (checked next, by the caller)."""
+    covers, holds, counts, listed = (manifest.get(k) for k in ("covers", "holds", "counts", "members"))
+    if not (isinstance(covers, dict) and isinstance(holds, dict) and isinstance(counts, dict)
+            and isinstance(listed, list) and isinstance(manifest.get("devices", {}), dict)):
+        raise BundleError("the manifest is missing covers, holds, counts or members")
+    for dev, span in covers.items():
+        if not (DEVICE_ID.fullmatch(dev) and isinstance(span, list) and len(span) == 2
+                and all(type(n) is int for n in span) and 0 <= span[0] < span[1]):
+            raise BundleError(f"the manifest's range for device {dev!r} is malformed")
+    if not all(DEVICE_ID.fullmatch(d) and type(s) is int and s >= 0 for d, s in holds.items()):
+        raise BundleError("the manifest's version vector is malformed")
+    origin = manifest["origin"]["device_id"]
+    if role == "school" and set(covers) - {origin}:
+        other = sorted(set(covers) - {origin})[0]
+        raise BundleError(f"school {origin} signed events of device {other}; a school may only send its own events")
+    own = db.execute("SELECT value FROM meta WHERE key = 'device_id'").fetchone()[0]
+    if own in covers and role != "self":
+        made = db.execute("SELECT MAX(seq) FROM events WHERE device_id = ?", [own]).fetchone()[0] or 0
+        if covers[own][1] > made:
+            raise BundleError("it claims events of this server that this server never made")
+    destination = manifest.get("destination")
+    if destination is not None and destination != own:
+        raise BundleError(f"it is addressed to {destination}, not to this server ({own})")
+    names = [m.get("name") if isinstance(m, dict) else None for m in listed]
+    if not all(isinstance(n, str) and CHUNK_NAME.fullmatch(n) for n in names) or len(set(names)) != len(names):
+        raise BundleError("the manifest's member list is malformed")
+    if set(names) != set(members) - {MANIFEST, SIGNATURE}:
+        raise BundleError("the zip's members differ from the manifest's list (tampered?)")
+    for m in listed:
+        if not (type(m.get("size")) is int and type(m.get("events")) is int and isinstance(m.get("sha256"), str)
+                and isinstance(m.get("packed_sha256"), str)):
+            raise BundleError(f"the manifest's entry for {m['name']} is malformed")
+        if m["size"] != members[m["name"]].size:
+            raise BundleError(f"{m['name']} has another size than the manifest says (tampered?)")
+    total = sum(to - frm for frm, to in covers.values())
+    if counts.get("events") != total or sum(m["events"] for m in listed) != total:
+        raise BundleError("the manifest's event counts do not add up")
+
+
+def reject_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+# Built once: json.dumps/loads with options make a new encoder/decoder at every call.
+ENCODE_BODY = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+DECODE_LINE = json.JSONDecoder(parse_constant=reject_constant).raw_decode
+
+
+def parse_events(data: bytes, expected: "dict[str, int]", covers: dict, member: str) -> list[tuple]:
+    """Parse and check one member's events; `expected` (next seq per device) advances."""
+    rows = []
+    try:
+        lines = data.decode("utf-8").split("\n")
+    except UnicodeDecodeError:
+        raise BundleError(f"{member} is not UTF-8 text") from None
+    if lines.pop() != "":
+        raise BundleError(f"{member} does not end with a newline")
+    for number, line in enumerate(lines, start=1):
+        try:
+            e, end = DECODE_LINE(line)
+            row = (e["uid"], e["device_id"], e["seq"], e["hlc"], e["kind"], e["learner_id"], ENCODE_BODY(e["body"]))
+        except (ValueError, KeyError, TypeError, IndexError):
+            raise BundleError(f"{member} line {number} is not an event") from None
+        problem = "trailing characters" if end != len(line) else event_problem(e, row, expected)
+        if problem:
+            raise BundleError(f"{member} line {number}: {problem}")
+        expected[row[1]] += 1
+        rows.append(row)
+    return rows
+
+
+def event_problem(e: dict, row: tuple, expected: "dict[str, int]") -> "str | None":
+    """Why this event may not enter, or None. Cheap checks first: this runs a million times."""
+    uid, dev, seq, hlc, kind, learner, body = row
+    if len(e) != 7:
+        return "unexpected fields"
+    if dev.__class__ is not str or dev not in expected:
+        return f"device {dev!r} is not covered by the manifest"
+    if seq.__class__ is not int or seq != expected[dev]:
+        return f"expected seq {expected[dev]} of {dev}, found {seq!r}"
+    if uid != f"{dev}:{seq}" and not (uid.__class__ is str and CLIENT_UID.fullmatch(uid)):
+        return "malformed uid"
+    if hlc.__class__ is not str or not HLC.fullmatch(hlc) or kind.__class__ is not str or not KIND.fullmatch(kind):
+        return "malformed clock or kind"
+    if learner is not None and not (learner.__class__ is str and LEARNER_ID.fullmatch(learner)):
+        return "malformed learner id"
+    b = e["body"]
+    if b.__class__ is not dict or len(body) > MAX_BODY:
+        return "the body is not a JSON object of reasonable size"
+    if kind.startswith("record."):
+        if b.get("kind") not in RECORD_KINDS or not isinstance(b.get("id"), str) or not b["id"]:
+            return "a record event without a valid record kind and id"
+        if kind == "record.set" and not isinstance(b.get("fields"), dict):
+            return "record.set without fields"
+    return None
+
+
+# --- importing ------------------------------------------------------------------------------------
+
+def import_bundle(inst: Instance, path: "str | Path", progress: "Progress | None" = None) -> ImportReport:
+    """Verify a bundle, then merge it in ONE transaction: new events go in, held ones are
+    ignored, records are re-derived from the new record.* events, and what the signer holds is
+    remembered. Idempotent and order-independent; the database is unchanged on any refusal."""
+    bundle = read_bundle(path, inst.db)
+    manifest, db = bundle.manifest, inst.db
+    held = version_vector(db)
+    missing = any(held.get(dev, 0) < to for dev, (_, to) in bundle.covers.items())
+    new = 0
+    try:
+        with transaction(db):
+            if missing:  # else a replay: every event is held, so none needs reading
+                for rows in bundle.chunks():
+                    new += insert_foreign_rows(db, rows)
+                    if progress:
+                        progress(len(rows))
+            if bundle.signer_role != "self":
+                devices = {d: n[:100] for d, n in manifest.get("devices", {}).items()
+                           if DEVICE_ID.fullmatch(d) and isinstance(n, str)}
+                peers.note_import(db, bundle.origin, str(manifest["origin"].get("name", ""))[:100],
+                                  bundle.signer_role, manifest["holds"], devices, new > 0)
+    except BundleError as e:
+        raise BundleError(f"{Path(path).name}: {e}") from None
+    return ImportReport(Path(path), bundle.origin, str(manifest["origin"].get("name", "")),
+                        bundle.event_count, new, int(manifest["counts"].get("learners", 0) or 0))

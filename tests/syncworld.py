@@ -1,0 +1,96 @@
+"""Real servers for the sync tests: data dirs with keys, enrolled with each other, and ways to
+compare what they hold. Imported by tests/test_sync_*.py."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from pathlib import Path
+
+from kit.config import DataDir
+from kit.db import transaction
+from kit.events import append
+from kit.instance import Instance, init_instance
+from kit.keys import SigningKey, trust
+from kit.sync import peers, strictzip
+from kit.sync.bundle import MANIFEST, SIGNATURE
+
+
+def server(root: Path, name: str, role: str = "school") -> Instance:
+    inst, _ = init_instance(DataDir(root / name.lower().replace(" ", "-")), name)
+    if role == "hub":
+        peers.set_role(inst.db, "hub")
+    return inst
+
+
+def enrol(hub: Instance, *schools: Instance) -> None:
+    """What `kit sync enrol` does on both sides."""
+    for school in schools:
+        trust(hub.db, school.key().public, "school")
+        trust(school.db, hub.key().public, "hub")
+
+
+def activity(inst: Instance, learner: str, n: int, lesson: str = "l") -> None:
+    for i in range(n):
+        append(inst.db, "lesson.read", {"pack": "numeracy", "lesson": f"{lesson}{i}", "lang": "fr"},
+               learner_id=learner)
+
+
+def dump(inst: Instance) -> list[str]:
+    """Every row of every table: 'no change' means this is equal."""
+    return list(inst.db.conn.iterdump())
+
+
+def truth(inst: Instance) -> dict:
+    """What must agree between servers: the events and what derives from them."""
+    q = inst.db.execute
+    return {
+        "events": q("SELECT uid, device_id, seq, hlc, kind, learner_id, body FROM events ORDER BY uid").fetchall(),
+        "records": q("SELECT kind, id, data, deleted FROM records ORDER BY kind, id").fetchall(),
+        "clocks": q("SELECT * FROM record_clocks ORDER BY kind, id, field").fetchall(),
+    }
+
+
+def db_files(inst: Instance) -> dict:
+    """The bytes of the database and its WAL, to prove a refusal wrote nothing."""
+    inst.db.execute("SELECT 1").fetchall()
+    files = {}
+    for suffix in ("", "-wal"):
+        path = Path(str(inst.data.db_path) + suffix)
+        files[suffix] = path.read_bytes() if path.exists() else None
+    return files
+
+
+def forge(path: Path, key: SigningKey, manifest: dict, chunks: "dict[str, bytes]") -> Path:
+    """A bundle in the canonical layout with any manifest and events, signed by `key`:
+    what a dishonest or broken server could produce."""
+    entries, packed = [], {}
+    with open(path, "wb") as f:
+        z = strictzip.ZipWriter(f)
+        for name, data in chunks.items():
+            entries.append({"name": name, "size": len(data), "sha256": hashlib.sha256(data).hexdigest(),
+                            "packed_sha256": z.add(name, data), "events": data.count(b"\n")})
+        manifest_bytes = json.dumps({**manifest, "members": entries}, indent=1, sort_keys=True).encode()
+        z.add(MANIFEST, manifest_bytes, deflate=False)
+        z.add(SIGNATURE, key.sign(manifest_bytes), deflate=False)
+        z.close()
+    return path
+
+
+def read_manifest(path: Path) -> "tuple[dict, dict[str, bytes]]":
+    with zipfile.ZipFile(path) as z:
+        manifest = json.loads(z.read(MANIFEST))
+        chunks = {m["name"]: z.read(m["name"]) for m in manifest["members"]}
+    return manifest, chunks
+
+
+def bulk_events(inst: Instance, n: int, learners: int = 50) -> None:
+    """Many plain events quickly (for the tests that need a large bundle)."""
+    dev = inst.device_id
+    start = inst.db.execute("SELECT COALESCE(MAX(seq), 0) FROM events WHERE device_id = ?", [dev]).fetchone()[0]
+    rows = [(f"{dev}:{s}", dev, s, f"{1700000000000 + s:013d}-00000", "lesson.read", f"learner-{s % learners}",
+             json.dumps({"lang": "fr", "lesson": f"l{s % 40}", "pack": "numeracy"}, separators=(",", ":")))
+            for s in range(start + 1, start + n + 1)]
+    with transaction(inst.db):
+        inst.db.conn.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)", rows)

@@ -1,0 +1,320 @@
+"""Progress bundles: written, verified, merged; refused whole when anything is wrong."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from kit import records
+from kit.errors import BundleError
+from kit.events import version_vector
+from kit.keys import SigningKey, trust
+from kit.sync.bundle import export_bundle, import_bundle, read_bundle
+from syncworld import activity, bulk_events, db_files, dump, enrol, forge, read_manifest, server, truth
+
+
+@pytest.fixture
+def world(tmp_path):
+    hub = server(tmp_path, "Hub", role="hub")
+    a, b = server(tmp_path, "School A"), server(tmp_path, "School B")
+    enrol(hub, a, b)
+    out = tmp_path / "out"
+    out.mkdir()
+    yield hub, a, b, out
+    for inst in (hub, a, b):
+        inst.close()
+
+
+def test_export_writes_every_event_and_the_manifest_says_what(world):
+    hub, a, _, out = world
+    records.set_fields(a.db, "learner", "L1", {"name": "Amina"})
+    activity(a, "L1", 5)
+    report = export_bundle(a, out)
+    assert report.events == 6 and report.learners == 1 and report.bytes == report.path.stat().st_size
+    assert report.path.name == f"{a.device_id}-1-6.kitsync"
+    manifest, chunks = read_manifest(report.path)
+    assert manifest["covers"] == {a.device_id: [0, 6]} and manifest["destination"] is None
+    assert sum(c.count(b"\n") for c in chunks.values()) == 6
+    assert not [p for p in os.listdir(out) if p.startswith(".")]  # no temp file left behind
+
+
+def test_nothing_to_export_writes_no_file(world):
+    _, a, _, out = world
+    assert export_bundle(a, out).path is None
+    assert os.listdir(out) == []
+
+
+def test_import_brings_events_and_records(world):
+    hub, a, _, out = world
+    records.set_fields(a.db, "learner", "L1", {"name": "Amina", "class_id": "C1"})
+    activity(a, "L1", 3)
+    report = import_bundle(hub, export_bundle(a, out).path)
+    assert (report.events, report.new, report.origin) == (4, 4, a.device_id)
+    assert records.get(hub.db, "learner", "L1") == {"id": "L1", "name": "Amina", "class_id": "C1"}
+    assert truth(hub)["events"] == truth(a)["events"]
+
+
+def test_import_twice_changes_nothing(world):
+    hub, a, _, out = world
+    records.set_fields(a.db, "learner", "L1", {"name": "Amina"})
+    activity(a, "L1", 3)
+    path = export_bundle(a, out).path
+    import_bundle(hub, path)
+    before = dump(hub)
+    assert import_bundle(hub, path).new == 0
+    assert dump(hub) == before
+
+
+def test_a_then_b_equals_b_then_a(world, tmp_path):
+    hub, a, b, out = world
+    records.set_fields(a.db, "learner", "L1", {"name": "Amina"})
+    records.set_fields(b.db, "learner", "L1", {"name": "Amina K."})
+    activity(a, "L1", 3)
+    activity(b, "L2", 2)
+    bundle_a, bundle_b = export_bundle(a, out).path, export_bundle(b, out).path
+    other = server(tmp_path, "Hub 2", role="hub")
+    enrol(other, a, b)
+    import_bundle(hub, bundle_a), import_bundle(hub, bundle_b)
+    import_bundle(other, bundle_b), import_bundle(other, bundle_a)
+    assert truth(hub) == truth(other)
+    assert records.get(hub.db, "learner", "L1")["name"] == records.get(other.db, "learner", "L1")["name"]
+
+
+def test_a_later_bundle_first_leaves_a_gap_that_the_earlier_one_fills(world):
+    hub, a, _, out = world
+    activity(a, "L1", 3)
+    first = export_bundle(a, out).path
+    activity(a, "L1", 4, lesson="m")
+    second = export_bundle(a, out, since_vector={a.device_id: 3}).path
+    import_bundle(hub, second)
+    assert version_vector(hub.db).get(a.device_id, 0) == 0  # 4..7 held, but 1..3 missing
+    import_bundle(hub, first)
+    assert version_vector(hub.db)[a.device_id] == 7
+    assert truth(hub)["events"] == truth(a)["events"]
+
+
+def test_replayed_old_bundle_changes_nothing(world):
+    hub, a, _, out = world
+    activity(a, "L1", 2)
+    old = export_bundle(a, out).path
+    activity(a, "L1", 2, lesson="m")
+    import_bundle(hub, old)
+    import_bundle(hub, export_bundle(a, out, since_vector={a.device_id: 2}).path)
+    before = dump(hub)
+    assert import_bundle(hub, old).new == 0
+    assert dump(hub) == before
+
+
+def test_three_schools_to_hub_to_one_school_with_a_learner_who_moved(world, tmp_path):
+    hub, a, b, out = world
+    c = server(tmp_path, "School C")
+    enrol(hub, c)
+    moved = "6d1c5e2a-0f7b-4c1e-9a55-1b2c3d4e5f60"
+    records.set_fields(a.db, "learner", moved, {"name": "Youssef", "class_id": "CA"})
+    activity(a, moved, 3)
+    activity(c, "someone-else", 2)
+    # Youssef moves to school B, which enrols him under the same UUID.
+    records.set_fields(b.db, "learner", moved, {"class_id": "CB"})
+    activity(b, moved, 2, lesson="m")
+    for school in (a, b, c):
+        import_bundle(hub, export_bundle(school, out, destination=None).path)
+    assert [e[0] for e in hub.db.execute(
+        "SELECT device_id FROM events WHERE learner_id = ? AND kind = 'lesson.read'", [moved])].count(b.device_id) == 2
+    back = export_bundle(hub, out, since_vector=version_vector(b.db), destination=b.device_id)
+    assert back.covers == {a.device_id: [0, 4], c.device_id: [0, 2]}  # B's own events stay home
+    import_bundle(b, back.path)
+    history = b.db.execute("SELECT device_id, kind FROM events WHERE learner_id = ? ORDER BY hlc", [moved]).fetchall()
+    assert {dev for dev, _ in history} == {a.device_id, b.device_id} and len(history) == 7
+    assert records.get(b.db, "learner", moved) == records.get(hub.db, "learner", moved)
+    assert records.get(b.db, "learner", moved)["name"] == "Youssef"
+    assert truth(b) == truth(hub)
+
+
+def test_concurrent_edits_of_one_learner_give_the_same_result_everywhere(world):
+    hub, a, b, out = world
+    records.set_fields(a.db, "learner", "L1", {"name": "Amina", "pin": "1111"})
+    import_bundle(hub, export_bundle(a, out).path)
+    import_bundle(b, export_bundle(hub, out, since_vector=version_vector(b.db)).path)
+    # Apart, both schools edit the same learner.
+    records.set_fields(a.db, "learner", "L1", {"name": "Amina B."})
+    records.set_fields(b.db, "learner", "L1", {"name": "Aminata", "pin": "2222"})
+    import_bundle(hub, export_bundle(b, out, since_vector={}).path)
+    import_bundle(hub, export_bundle(a, out, since_vector={a.device_id: 1}).path)
+    for school in (a, b):
+        import_bundle(school, export_bundle(hub, out, since_vector=version_vector(school.db)).path)
+    results = {json.dumps(records.get(s.db, "learner", "L1"), sort_keys=True) for s in (hub, a, b)}
+    assert len(results) == 1
+    assert records.get(hub.db, "learner", "L1")["pin"] == "2222"
+
+
+def test_a_deletion_syncs_and_never_resurrects(world):
+    hub, a, b, out = world
+    records.set_fields(a.db, "learner", "L1", {"name": "Amina"})
+    import_bundle(hub, export_bundle(a, out).path)
+    import_bundle(b, export_bundle(hub, out, since_vector={}).path)
+    records.delete(a.db, "learner", "L1")
+    records.set_fields(b.db, "learner", "L1", {"name": "Amina again"})  # later edit elsewhere
+    import_bundle(hub, export_bundle(b, out).path)
+    import_bundle(hub, export_bundle(a, out, since_vector={a.device_id: 1}).path)
+    assert records.get(hub.db, "learner", "L1") is None
+
+
+# --- refusals -------------------------------------------------------------------------------
+
+@pytest.fixture
+def one_bundle(world):
+    hub, a, _, out = world
+    records.set_fields(a.db, "learner", "L1", {"name": "Amina"})
+    activity(a, "L1", 4)
+    return hub, a, export_bundle(a, out).path
+
+
+def refused(hub, path, reason: str) -> None:
+    before, files = dump(hub), db_files(hub)
+    with pytest.raises(BundleError, match=reason or None):
+        import_bundle(hub, path)
+    assert dump(hub) == before and db_files(hub) == files
+
+
+def test_a_truncated_bundle_is_refused_at_every_length(one_bundle, tmp_path):
+    hub, _, path = one_bundle
+    data = path.read_bytes()
+    cut = tmp_path / "cut.kitsync"
+    before, files = dump(hub), db_files(hub)
+    for length in range(0, len(data), 7):
+        cut.write_bytes(data[:length])
+        with pytest.raises(BundleError):
+            read_bundle(cut, hub.db)
+    refused(hub, cut, "")
+    assert dump(hub) == before and db_files(hub) == files
+
+
+def test_a_byte_changed_anywhere_is_refused(one_bundle, tmp_path):
+    hub, _, path = one_bundle
+    data = path.read_bytes()
+    bad = tmp_path / "bad.kitsync"
+    before, files = dump(hub), db_files(hub)
+    for offset in range(len(data)):
+        bad.write_bytes(data[:offset] + bytes([data[offset] ^ 0x5A]) + data[offset + 1:])
+        with pytest.raises(BundleError):
+            import_bundle(hub, bad)
+    assert dump(hub) == before and db_files(hub) == files
+    assert import_bundle(hub, path).new == 5  # the intact one still goes in
+
+
+def test_extra_bytes_before_or_after_are_refused(one_bundle, tmp_path):
+    hub, _, path = one_bundle
+    for name, data in (("pre", b"x" + path.read_bytes()), ("post", path.read_bytes() + b"\0")):
+        (tmp_path / name).write_bytes(data)
+        refused(hub, tmp_path / name, "")
+
+
+def test_unknown_school_is_refused(one_bundle, tmp_path):
+    _, a, path = one_bundle
+    stranger = server(tmp_path, "Other Hub", role="hub")
+    refused(stranger, path, "not enrolled")
+
+
+def test_signature_by_another_key_is_refused(one_bundle, tmp_path):
+    hub, a, path = one_bundle
+    manifest, chunks = read_manifest(path)
+    forged = forge(tmp_path / "f.kitsync", SigningKey.generate("impostor"), manifest, chunks)
+    refused(hub, forged, "signature does not match")
+
+
+def test_unknown_format_version_is_refused(one_bundle, tmp_path):
+    hub, a, path = one_bundle
+    manifest, chunks = read_manifest(path)
+    newer = forge(tmp_path / "v2.kitsync", a.key(), {**manifest, "version": 2}, chunks)
+    refused(hub, newer, "format version 2 is unknown")
+
+
+def test_a_school_forging_another_schools_device_is_refused(world, tmp_path):
+    hub, a, b, out = world
+    activity(a, "L1", 2)
+    manifest, chunks = read_manifest(export_bundle(a, out).path)
+    # School B rewrites A's events as its own bundle: its signature is valid, the claim is not.
+    forged = {**manifest, "origin": {**manifest["origin"], "device_id": b.device_id, "key_id": b.device_id}}
+    refused(hub, forge(tmp_path / "x.kitsync", b.key(), forged, chunks), "may only send its own events")
+    # Hiding the claim in the events while the manifest says B's device is caught too.
+    lying = {**forged, "covers": {b.device_id: [0, 2]}}
+    refused(hub, forge(tmp_path / "y.kitsync", b.key(), lying, chunks), "not covered")
+
+
+def test_a_bundle_with_a_gap_or_a_bad_event_is_refused(one_bundle, tmp_path):
+    hub, a, path = one_bundle
+    manifest, chunks = read_manifest(path)
+    name, data = next(iter(chunks.items()))
+    lines = data.splitlines(keepends=True)
+    refused(hub, forge(tmp_path / "gap.kitsync", a.key(), {**manifest, "counts": {"events": 4, "learners": 1},
+                                                           "covers": {a.device_id: [0, 4]}},
+                       {name: lines[0] + b"".join(lines[2:])}), "expected seq 2")
+    event = json.loads(lines[1])
+    event["body"] = ["not", "an", "object"]
+    tampered = lines[0] + json.dumps(event).encode() + b"\n" + b"".join(lines[2:])
+    refused(hub, forge(tmp_path / "body.kitsync", a.key(), manifest, {name: tampered}), "body is not a JSON object")
+
+
+def test_a_bundle_addressed_to_another_server_is_refused(world, tmp_path):
+    hub, a, _, out = world
+    activity(a, "L1", 1)
+    other = server(tmp_path, "Other Hub", role="hub")
+    enrol(other, a)
+    refused(other, export_bundle(a, out, destination=hub.device_id).path, "addressed to")
+
+
+def test_a_hub_may_not_invent_events_of_the_receiving_school(world, tmp_path):
+    hub, a, _, out = world
+    activity(a, "L1", 1)
+    manifest, chunks = read_manifest(export_bundle(a, out).path)
+    name, data = next(iter(chunks.items()))
+    line = json.loads(data)
+    made_up = {**line, "uid": f"{a.device_id}:2", "seq": 2}
+    forged = {**manifest, "origin": {**manifest["origin"], "device_id": hub.device_id, "key_id": hub.device_id},
+              "covers": {a.device_id: [1, 2]}}
+    refused(a, forge(tmp_path / "h.kitsync", hub.key(), forged, {name: json.dumps(made_up).encode() + b"\n"}),
+            "never made")
+
+
+# --- a crash in the middle --------------------------------------------------------------------
+
+KILL_SCRIPT = """
+import sys
+from kit.config import DataDir
+from kit.instance import open_instance
+from kit.sync.bundle import import_bundle
+from pathlib import Path
+import_bundle(open_instance(DataDir(Path(sys.argv[1]))), sys.argv[2])
+"""
+
+
+def test_kill_9_during_import_leaves_a_consistent_database_and_reimport_completes(world):
+    hub, a, _, out = world
+    records.set_fields(a.db, "learner", "L1", {"name": "Amina"})
+    bulk_events(a, 150_000)
+    path = export_bundle(a, out).path
+    wal = hub.data.db_path.with_name("kit.db-wal")
+    start = wal.stat().st_size if wal.exists() else 0
+    proc = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(hub.data.root), str(path)])
+    deadline = time.time() + 60
+    while proc.poll() is None and time.time() < deadline:  # wait until it is writing
+        if wal.exists() and wal.stat().st_size > start + (2 << 20):
+            break
+        time.sleep(0.005)
+    assert proc.poll() is None, "the import finished before it could be killed; make the bundle larger"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    hub.db.conn.close()
+    from kit.instance import open_instance
+    again = open_instance(hub.data)
+    assert again.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert again.db.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 0  # all or nothing
+    assert import_bundle(again, path).new == 150_001
+    assert records.get(again.db, "learner", "L1") == {"id": "L1", "name": "Amina"}
+    again.close()
