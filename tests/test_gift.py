@@ -7,6 +7,7 @@ answers with their credit and feedback, tolerances, ranges, categories and escap
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, strategies as st
 from conftest import corpus
 
 from kit.content.gift import BLANK, parse_gift
@@ -608,3 +609,17 @@ def test_every_broken_question_is_reported_and_none_is_merged():
     found = problems_of("Q1 {foo}\n\nQ2 {=a ~b\n\nQ3 {#x}\n\nFine {T}\n")
     assert [p.split(": question ")[0] for p in found] == ["t.gift:1", "t.gift:3", "t.gift:5"]
     assert [p.split(": ")[1] for p in found] == ["question q1", "question q2", "question q3"]
+
+
+GIFT_PIECES = st.sampled_from(["{", "}", "=", "~", "#", "->", "::", "%50%", "%-100%", "\\", "\n", "\n\n", "T",
+                               "#3:1", "..", "$CATEGORY: a", "//", "[html]", " ", "a", "é", "ع", "####"])
+
+
+@given(st.lists(GIFT_PIECES, max_size=30).map("".join))
+def test_any_text_gives_a_quiz_or_a_quiz_error_never_a_crash(text: str):
+    try:
+        quiz = parse_gift(text)
+    except QuizError as e:
+        assert e.problems and all(p.line is None or p.line >= 1 for p in e.problems)
+    else:
+        assert Quiz.from_dict(quiz.to_dict()) == quiz

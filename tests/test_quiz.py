@@ -239,6 +239,20 @@ def test_unknown_keys_and_wrong_value_types_are_named():
     ]
 
 
+def test_a_comma_in_unquoted_flow_text_is_explained():
+    found = problems_of("""\
+        questions:
+          - id: q1
+            type: single
+            text: t
+            answers:
+              - {text: L'installer, correct: true, feedback: Oui, elle corrige des failles.}
+              - {text: L'ignorer}
+        """)
+    assert found == ["quiz.yml:6: question q1: answer 1 has unknown key 'elle corrige des failles.'; use correct, "
+                     "credit, feedback, text (a comma in unquoted text starts a new key: quote the text)"]
+
+
 def test_invalid_yaml_names_its_line():
     found = problems_of("questions:\n  - id: a\n    text: [unclosed\n")
     assert len(found) == 1 and found[0].startswith("quiz.yml:4: not valid YAML")
@@ -330,7 +344,8 @@ def test_numeric_accepts_how_people_type_numbers(quiz: Quiz, typed, credit):
 @pytest.mark.parametrize("typed, number", [
     ("0,25", 0.25), ("-3.5", -3.5), ("٣٫٥", 3.5), ("1 000", 1000.0), ("1,000.5", 1000.5),
     ("2e3", 2000.0), (".5", 0.5), ("−2", -2.0), ("nan", None), ("inf", None), ("1,2,3", 123.0),
-    ("1.2.3", None), ("", None), ("%", None), (float("nan"), None), ([1], None),
+    ("1.2.3", None), ("", None), ("%", None), (float("nan"), None), ([1], None), ("1e999", None),
+    (10 ** 400, None), (7, 7.0), ("1,000,000", 1000000.0),
 ])
 def test_parse_number(typed, number):
     assert parse_number(typed) == number
@@ -444,3 +459,15 @@ def test_to_dict_keeps_numeric_tolerances_and_ranges(quiz: Quiz):
 def test_from_dict_refuses_malformed_data():
     with pytest.raises(QuizError, match="rebuild the pack"):
         Quiz.from_dict({"questions": [{"type": "single"}]})
+
+
+YAML_PIECES = st.sampled_from(["questions:", "\n", "  - ", "{", "}", "[", "]", ": ", ", ", "type", "single",
+                               "text", "answers", "credit", "1", "-1", "true", "id", "a", "é", "&x ", "*x", "'"])
+
+
+@given(st.lists(YAML_PIECES, max_size=30).map("".join))
+def test_any_yaml_gives_a_quiz_or_a_quiz_error_never_a_crash(text: str):
+    try:
+        parse_quiz_yaml(text, "quiz.yml")
+    except QuizError as e:
+        assert e.problems

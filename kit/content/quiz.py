@@ -59,6 +59,8 @@ class Answer:
 
 @dataclass
 class Question:
+    """One question of any type in QUESTION_TYPES; only the fields of its type are filled."""
+
     id: str
     type: str
     text: str
@@ -151,6 +153,8 @@ def _answer_from_dict(d: dict) -> Answer:
 
 @dataclass
 class Quiz:
+    """A lesson's quiz in one language, as a pack stores it."""
+
     questions: list[Question] = field(default_factory=list)
     mastery_m: int | None = None  # mastered with m fully correct of the last n attempts
     mastery_n: int | None = None
@@ -179,13 +183,20 @@ class Quiz:
 
 @dataclass
 class Grade:
+    """The outcome of one answer: what it earns and what the learner is told."""
+
     credit: float | None  # 0..1; None when not auto-graded (essay, description)
     correct: bool
     feedback: list[str] = field(default_factory=list)
 
 
 def grade(question: Question, response: Any) -> Grade:
-    """Score a learner's response (shapes in the module's README: see each `_score_*`).
+    """Score a learner's response, shaped as the web form sends it once parsed:
+
+    single: int (index into answers)      multiple: list[int] (indices into answers)
+    truefalse: bool                       short, essay: str      numeric: str or float
+    matching: list[int], for each pair in order, an index into `match_choices()`
+    ordering: list[int], the learner's order as indices into `items` (see `Question.unshuffle`)
 
     A missing or malformed response scores 0; it never raises.
     """
@@ -290,20 +301,29 @@ _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$")
 
 
 def parse_number(response: Any) -> float | None:
-    """Read a typed number: "0,25", " 25 % ", "٣٫٥", "1 000" and "-2e3" all work; None if not a number."""
-    if isinstance(response, bool):
+    """Read a typed number: "0,25", " 25 % ", "٣٫٥", "1 000" and "-2e3" all work; None if not a number.
+
+    A lone comma is a decimal comma, as in French and Arabic: "1,5" is one and a half.
+    """
+    if isinstance(response, bool) or not isinstance(response, (int, float, str)):
         return None
-    if isinstance(response, (int, float)):
-        return float(response) if math.isfinite(response) else None
-    if not isinstance(response, str):
+    if isinstance(response, str):
+        response = _number_text(response)
+        if response is None:
+            return None
+    try:
+        number = float(response)
+    except OverflowError:  # an int too large for a float
         return None
-    text = fold(response).translate(_NUMBER_MARKS).replace("\u2212", "-").removesuffix("%")
+    return number if math.isfinite(number) else None
+
+
+def _number_text(typed: str) -> str | None:
+    text = fold(typed).translate(_NUMBER_MARKS).replace("\u2212", "-").removesuffix("%")
     if "," in text:
-        # "0,25" is a decimal comma; with a dot as well ("1,000.5") commas group thousands.
+        # With a dot as well ("1,000.5"), or several ("1,000,000"), commas group thousands.
         text = text.replace(",", "") if "." in text or text.count(",") > 1 else text.replace(",", ".")
-    if not _NUMBER.match(text):
-        return None
-    return float(text)
+    return text if _NUMBER.match(text) else None
 
 
 # ------------------------------------------------------------------------------------ public view
@@ -659,12 +679,17 @@ def _yaml_question(raw: Any, node: yaml.Node, position: int, found: list[Found])
             else f"needs a type: one of {', '.join(QUESTION_TYPES)}", _key_line(node, "type"))
         return None
     for key in sorted(set(raw) - _COMMON_KEYS - _TYPE_KEYS[qtype], key=str):
-        say(f"unknown key {key!r} for a {qtype} question", _key_line(node, str(key)))
+        say(f"unknown key {key!r} for a {qtype} question{_comma_hint(raw[key])}", _key_line(node, str(key)))
     q = Question(id=qid, type=qtype, text=_text(raw, "text", say), hint=_text(raw, "hint", say), line=line)
     _yaml_feedback(raw.get("feedback"), q, say)
     _yaml_answers(raw.get("answers"), _item_nodes(_value_node(node, "answers")), q, say)
     _yaml_type_fields(raw, node, q, say)
     return q
+
+
+def _comma_hint(value: Any) -> str:
+    # In {text: a, b} the comma ends the text and makes "b" a key with no value.
+    return " (a comma in unquoted text starts a new key: quote the text)" if value is None else ""
 
 
 def _text(raw: dict, key: str, say) -> str:
@@ -750,7 +775,7 @@ def _yaml_answer(raw: Any, n: int, line: int | None, qtype: str, say) -> Answer 
         say(f"answer {n} must be a mapping such as {example}", line)
         return None
     for key in sorted(set(raw) - allowed, key=str):
-        say(f"answer {n} has unknown key {key!r}; use {', '.join(sorted(allowed))}", line)
+        say(f"answer {n} has unknown key {key!r}; use {', '.join(sorted(allowed))}{_comma_hint(raw[key])}", line)
     if "correct" in raw and not isinstance(raw["correct"], bool):
         say(f"answer {n}: correct must be true or false", line)
     # A listed short or numeric answer is accepted in full unless it says otherwise.
