@@ -129,7 +129,7 @@ def _slug(title: str) -> str:
     folded = fold(title)
     if any(c.isalpha() and not c.isascii() for c in folded):
         return ""  # an Arabic title would lose its letters: number the question instead
-    return re.sub(r"[^a-z0-9]+", "-", folded).strip("-")[:64].strip("-")
+    return re.sub(r"[^a-z0-9]+", "-", folded).strip("-")[:56].strip("-")  # room for a "-2" suffix
 
 
 def _make_ids_unique(questions: list[Question]) -> None:
@@ -190,7 +190,7 @@ def _question(text: str, start: int, qid: str, chunk: _Chunk) -> Question:
     before, after = text[start:opening], text[closing + 1:]
     # As in Moodle: text after the block makes it a missing-word question with a blank.
     question_text = _plain(before + (BLANK + after if after.strip() else ""))
-    question = Question(qid, "essay", question_text, format=body_format)
+    question = Question(qid, "essay", question_text, format=body_format)  # an empty block stays an essay
     _read_answers(question, text, opening + 1, closing, chunk)
     return question
 
