@@ -18,6 +18,7 @@ from typing import Any, Mapping
 from flask import Flask
 
 from ..config import DataDir
+from ..content.search import update_index
 from ..errors import ConfigError
 from ..instance import open_instance
 from . import compression, csrf, i18n, site
@@ -30,7 +31,7 @@ def create_app(config: "Mapping[str, Any] | None" = None) -> Flask:
     data = data if isinstance(data, DataDir) else DataDir.resolve(data)
     inst = open_instance(data)          # refuses a folder that is not a data dir; migrates it
     try:
-        update_search_index(data, inst.db)
+        update_index(data.index_dir, inst.db)  # the database is the truth; the index follows it
     finally:
         inst.close()
 
@@ -61,12 +62,3 @@ def create_app(config: "Mapping[str, Any] | None" = None) -> Flask:
     app.register_blueprint(learn_bp)
     compression.init_app(app)
     return app
-
-
-def update_search_index(data: DataDir, db) -> None:
-    """Bring the search index in line with the installed lessons (the database is the truth)."""
-    try:
-        from ..content.search import update_index
-    except ImportError:  # search not installed in this build
-        return
-    update_index(data.index_dir, db)
