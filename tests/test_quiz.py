@@ -258,10 +258,10 @@ def test_invalid_yaml_names_its_line():
     assert len(found) == 1 and found[0].startswith("quiz.yml:4: not valid YAML")
 
 
-def test_unquoted_french_punctuation_in_flow_style_gets_a_hint():
-    found = problems_of("questions:\n  - {type: truefalse, text: Vrai ?, answer: true}\n")
-    assert found == ["quiz.yml:2: not valid YAML: expected ',' or '}', but got '?' "
-                     "(put texts with : ? # , [ ] { } in quotes)"]
+def test_broken_yaml_gets_a_line_and_a_quoting_hint():
+    found = problems_of("questions:\n  - {type: truefalse, text: Vrai, answer: true\n")
+    assert len(found) == 1 and found[0].startswith("quiz.yml:") and "not valid YAML" in found[0]
+    assert found[0].endswith("(put texts with : ? # , [ ] { } in quotes)")
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -471,3 +471,12 @@ def test_any_yaml_gives_a_quiz_or_a_quiz_error_never_a_crash(text: str):
         parse_quiz_yaml(text, "quiz.yml")
     except QuizError as e:
         assert e.problems
+
+
+@pytest.mark.parametrize("typed", ["150 DH", "150dh", "150 درهم", "150 dirhams", " 150 € "])
+def test_a_unit_typed_after_a_number_is_ignored(typed):
+    assert parse_number(typed) == 150.0
+
+
+def test_a_number_with_letters_before_it_is_not_a_number():
+    assert parse_number("DH 150x") is None and parse_number("abc") is None
