@@ -65,7 +65,7 @@ def db_files(inst: Instance) -> dict:
 def forge(path: Path, key: SigningKey, manifest: dict, chunks: "dict[str, bytes]") -> Path:
     """A bundle in the canonical layout with any manifest and events, signed by `key`:
     what a dishonest or broken server could produce."""
-    entries, packed = [], {}
+    entries = []
     with open(path, "wb") as f:
         z = strictzip.ZipWriter(f)
         for name, data in chunks.items():

@@ -14,7 +14,7 @@ import pytest
 from kit import records
 from kit.errors import BundleError
 from kit.events import version_vector
-from kit.keys import SigningKey, trust
+from kit.keys import SigningKey
 from kit.sync.bundle import export_bundle, import_bundle, read_bundle
 from syncworld import activity, bulk_events, db_files, dump, enrol, forge, read_manifest, server, truth
 

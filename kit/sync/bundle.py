@@ -91,7 +91,7 @@ KIND = re.compile(r"[a-z][a-z0-9_.]{0,39}")
 CLIENT_UID = re.compile(r"[A-Za-z0-9_-]{8,64}")  # no colon: never mistaken for <device>:<seq>
 LEARNER_ID = re.compile(r"[^\x00-\x1f\x7f]{1,64}")
 
-Progress = Callable[[int], None]  # called with how many more events were handled
+Progress = Callable[[int, int], None]  # called with (events handled so far, events in all)
 
 
 @dataclass(frozen=True)
@@ -146,7 +146,7 @@ def export_bundle(inst: Instance, dest_path: "str | Path", since_vector: "dict[s
     tmp = dest.with_name(f".{dest.name}.partial")
     try:
         with open(tmp, "wb") as f:
-            learners = write_zip(inst, f, covers, destination, progress)
+            learners = write_zip(inst, f, covers, destination, progress, total)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, dest)
@@ -160,6 +160,19 @@ def export_bundle(inst: Instance, dest_path: "str | Path", since_vector: "dict[s
     return ExportReport(dest, total, learners, dest.stat().st_size, covers, destination)
 
 
+def export_for(inst: Instance, dest_path: "str | Path", peer: "str | None" = None, everything: bool = False,
+               progress: "Progress | None" = None) -> ExportReport:
+    """Export what `peer` (None: anyone) has not been sent yet, or everything, addressed to it,
+    and remember what was written so the next export starts after it."""
+    checkpoint = peer or peers.ANYONE
+    since = {} if everything else peers.export_since(inst.db, checkpoint)
+    report = export_bundle(inst, dest_path, since, peer, progress)
+    if report.path:
+        with transaction(inst.db):
+            peers.note_export(inst.db, checkpoint, {d: to for d, (_, to) in report.covers.items()})
+    return report
+
+
 def check_free_space(folder: Path, needed: int) -> None:
     try:
         free = shutil.disk_usage(folder).free
@@ -171,10 +184,11 @@ def check_free_space(folder: Path, needed: int) -> None:
 
 
 def write_zip(inst: Instance, f: BinaryIO, covers: "dict[str, list[int]]", destination: "str | None",
-              progress: "Progress | None") -> int:
+              progress: "Progress | None", total: int) -> int:
     """Write members then the signed manifest. Returns the number of distinct learners."""
     learners: set = set()
     members = []
+    done = 0
     z = strictzip.ZipWriter(f)
     for number, lines in enumerate(event_chunks(inst.db, covers, learners), start=1):
         data = "".join(lines).encode("utf-8")
@@ -182,8 +196,9 @@ def write_zip(inst: Instance, f: BinaryIO, covers: "dict[str, list[int]]", desti
         packed_sha256 = z.add(name, data)
         members.append({"name": name, "size": len(data), "sha256": hashlib.sha256(data).hexdigest(),
                         "packed_sha256": packed_sha256, "events": len(lines)})
+        done += len(lines)
         if progress:
-            progress(len(lines))
+            progress(done, total)
     manifest = build_manifest(inst, covers, destination, members, len(learners))
     z.add(MANIFEST, manifest, deflate=False)  # stored: the signature covers its bytes as they lie
     z.add(SIGNATURE, inst.key().sign(manifest), deflate=False)
@@ -455,14 +470,15 @@ def import_bundle(inst: Instance, path: "str | Path", progress: "Progress | None
     manifest, db = bundle.manifest, inst.db
     held = version_vector(db)
     missing = any(held.get(dev, 0) < to for dev, (_, to) in bundle.covers.items())
-    new = 0
+    new = done = 0
     try:
         with transaction(db):
             if missing:  # else a replay: every event is held, so none needs reading
                 for rows in bundle.chunks():
                     new += insert_foreign_rows(db, rows)
+                    done += len(rows)
                     if progress:
-                        progress(len(rows))
+                        progress(done, bundle.event_count)
             if bundle.signer_role != "self":
                 devices = {d: n[:100] for d, n in manifest.get("devices", {}).items()
                            if DEVICE_ID.fullmatch(d) and isinstance(n, str)}

@@ -129,3 +129,29 @@ def enrolled_hubs(db: sqlite_utils.Database) -> list[str]:
 
 def prune_nonces(db: sqlite_utils.Database, older_than_s: float) -> None:
     db.execute("DELETE FROM sync_nonces WHERE at < ?", [time.time() - older_than_s])
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    device_id: str
+    name: str
+    role: str
+    events: "dict[str, int]"          # events held per origin device
+    vector: "dict[str, int]"          # highest gapless seq per origin device
+    learners: int
+    peers: list[Peer]
+
+    def to_dict(self) -> dict:
+        return {"device_id": self.device_id, "name": self.name, "role": self.role, "events": self.events,
+                "vector": self.vector, "learners": self.learners,
+                "peers": [p.__dict__ for p in self.peers]}
+
+
+def sync_status(db: sqlite_utils.Database) -> SyncStatus:
+    from ..events import version_vector
+    return SyncStatus(
+        device_id=get_meta(db, "device_id") or "", name=get_meta(db, "device_name") or "", role=own_role(db),
+        events={d: n for d, n in db.execute("SELECT device_id, COUNT(*) FROM events GROUP BY device_id")},
+        vector=version_vector(db),
+        learners=db.execute("SELECT COUNT(*) FROM records WHERE kind = 'learner' AND deleted = 0").fetchone()[0],
+        peers=peers(db))

@@ -1,0 +1,118 @@
+"""A coordinator's visit in one step: the USB stick carries progress out and content in.
+
+On the stick, everything lives under `kit/`: bundles (`*.kitsync`) next to each other, and
+content packs in `kit/packs/` (or `packs/` at the stick's root). A visit imports the bundles
+addressed to this server (or to anyone) that it lacks, installs packs newer than the installed
+ones, then writes this server's own bundle: a school's new events for its hub, or, on a hub,
+one bundle per enrolled school with what that school lacks.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from ..errors import BundleError, KitError, SyncError
+from ..instance import Instance
+from ..keys import trusted_keys
+from . import peers
+from .bundle import SUFFIX, ExportReport, ImportReport, export_for, import_bundle
+
+MOUNT_PATTERNS = ("/media/*", "/media/*/*", "/run/media/*/*")
+PACK_FILE = re.compile(r"(?P<id>[A-Za-z0-9][A-Za-z0-9._-]*?)-(?P<version>\d+(?:\.\d+)*)\.kitpack")
+
+
+@dataclass
+class UsbReport:
+    stick: Path
+    imported: list[ImportReport] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)   # (file, reason)
+    packs: list[tuple[str, str]] = field(default_factory=list)     # (file, what happened)
+    exported: list[ExportReport] = field(default_factory=list)
+
+
+def find_stick(mounts: "tuple[str, ...]" = MOUNT_PATTERNS) -> Path:
+    """The one mounted, writable USB stick, or a SyncError saying what to do."""
+    found = sorted({Path(p) for pattern in mounts for p in glob.glob(pattern)
+                    if os.path.ismount(p) and os.access(p, os.W_OK)})
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise SyncError("no USB stick found under /media or /run/media; plug one in, or give its path")
+    raise SyncError(f"several sticks are mounted ({', '.join(map(str, found))}); give the path of one")
+
+
+def addressed_to(path: Path) -> "str | None | bool":
+    """The destination a bundle's manifest names, read only to sort the stick's files (the
+    import verifies everything again). False if it cannot be read at all."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            return json.loads(z.read("manifest.json")).get("destination")
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, AttributeError):
+        return False
+
+
+def visit(inst: Instance, stick: Path, install_pack: "Callable | None" = None,
+          progress: "Callable[[int], None] | None" = None) -> UsbReport:
+    """Import, install, export; each bundle and pack on its own, so one bad file stops nothing."""
+    folder = stick / "kit"
+    try:
+        folder.mkdir(exist_ok=True)
+    except OSError as e:
+        raise SyncError(f"cannot write to {stick} ({e.strerror}); is the stick read-only or full?") from None
+    report = UsbReport(stick)
+    import_from(inst, folder, report, progress)
+    install_packs(inst, [stick / "packs", folder / "packs"], report, install_pack)
+    export_to(inst, folder, report, progress)
+    return report
+
+
+def import_from(inst: Instance, folder: Path, report: UsbReport, progress) -> None:
+    for path in sorted(folder.glob(f"*{SUFFIX}")):
+        dest = addressed_to(path)
+        if dest not in (None, inst.device_id, False):
+            continue  # for another server: leave it for that one
+        if path.name.startswith(f"{inst.device_id}-"):
+            continue  # our own export from an earlier visit
+        try:
+            report.imported.append(import_bundle(inst, path, progress))
+        except BundleError as e:
+            report.refused.append((path.name, str(e)))
+
+
+def install_packs(inst: Instance, folders: list[Path], report: UsbReport, install_pack) -> None:
+    from ..content.install import version_key  # content knows how its versions compare
+    if install_pack is None:
+        from ..content.install import install_pack
+    installed = {pid: version for pid, version in inst.db.execute("SELECT id, version FROM packs")}
+    for path in sorted(p for folder in folders if folder.is_dir() for p in folder.glob("*.kitpack")):
+        m = PACK_FILE.fullmatch(path.name)
+        if not m:
+            report.packs.append((path.name, "skipped: not named <id>-<version>.kitpack"))
+            continue
+        if m["id"] in installed and version_key(m["version"]) <= version_key(installed[m["id"]]):
+            continue
+        try:
+            result = install_pack(inst.data, inst.db, path)
+            report.packs.append((path.name, f"{result.action} {result.pack_id} {result.version}"))
+        except KitError as e:
+            report.packs.append((path.name, f"refused: {e}"))
+
+
+def export_to(inst: Instance, folder: Path, report: UsbReport, progress) -> None:
+    """A school writes for its hub (or anyone, without one); a hub for each enrolled school."""
+    if peers.own_role(inst.db) == "hub":
+        targets = [k["key_id"] for k in trusted_keys(inst.db) if k["role"] == "school"]
+    else:
+        hubs = peers.enrolled_hubs(inst.db)
+        targets = hubs if len(hubs) == 1 else [None]
+    for target in targets:
+        result = export_for(inst, folder, target, progress=progress)
+        if result.path:
+            report.exported.append(result)
