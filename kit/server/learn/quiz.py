@@ -115,7 +115,7 @@ def answer(pack_id: str, lesson_id: str):
     page = load(pack_id, lesson_id)
     if page.course.quiz_display == "all":
         return answer_all(page)
-    q = page.quiz.find(request.form.get("q", ""))
+    q = page.quiz.find(request.form.get("question", ""))
     if q is None or q.type == "description":
         abort(400)
     number = [a.id for a in page.answerable].index(q.id) + 1

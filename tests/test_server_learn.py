@@ -1,0 +1,254 @@
+"""A signed-in learner reads lessons, takes quizzes and searches, through the pages."""
+
+import gzip
+import re
+
+import pytest
+
+from kit import roster
+from kit.events import learner_events
+
+from server_support import (app, client, csrf_of, hidden, learner_client, make_learner, sign_in,  # noqa: F401
+                            text)
+
+QUIZ = "/c/mini/passwords/quiz"
+
+
+@pytest.fixture
+def learner(installed, learner_client):
+    """Amina, signed in, on a server with the mini course (fr/ar/en, every question type)."""
+    return learner_client
+
+
+def events(inst, learner, kind):
+    return [e for e in learner_events(inst.db, learner.learner.id) if e.kind == kind]
+
+
+def right_answers(html: str) -> dict:
+    """The right answer of whichever mini-course question the page asks."""
+    q = hidden(html, "question")
+    if q == "order":            # items are shown shuffled: find where each one went
+        shown = dict((t, v) for v, t in re.findall(r'<option value="(\d+)"[^>]*>([^<]+)</option>',
+                                                   html.split('name="a-order-0"')[1].split("</select>")[0]))
+        return {f"a-order-{i}": shown[item] for i, item in enumerate(["1/4", "1/2", "3/4"])}
+    return {"single": {"a-single": "1"}, "multi": {"a-multi": ["0", "2"]}, "tf": {"a-tf": "true"},
+            "short": {"a-short": " ELEVE "}, "num": {"a-num": "٢٠"},
+            "match": {"a-match-0": "1", "a-match-1": "0"},   # choices sorted: 25%, 50%
+            "essay": {"a-essay": "Mon texte"}}[q]
+
+
+def answer(client, html: str, fields: dict, url: str = QUIZ):
+    q = hidden(html, "question")
+    return client.post(url, data={"csrf": csrf_of(html), "question": q, f"t-{q}": hidden(html, f"t-{q}"), **fields})
+
+
+def pass_quiz(client, wrong: "set[str]" = frozenset()) -> list:
+    """Answer the whole quiz, one question per page; wrong answers for the ids in `wrong`."""
+    page, seen = client.get(QUIZ + "?again=1").text, []
+    while 'name="question"' in page:
+        q = hidden(page, "question")
+        seen.append(q)
+        fields = {"a-single": "0"} if q in wrong and q == "single" else right_answers(page)
+        feedback = answer(client, page, fields)
+        assert feedback.status_code == 200
+        page = client.get(QUIZ).text
+    return seen
+
+
+def test_home_lists_courses_with_progress(learner):
+    page = learner.get("/", headers={"Accept-Language": "en"})
+    assert "Mini course" in page.text and '<progress value="0" max="2">' in page.text
+
+
+def test_a_lesson_page_shows_the_pre_rendered_lesson_with_its_media(learner):
+    page = learner.get("/c/mini/passwords")
+    assert page.status_code == 200 and "<strong>mot de passe</strong>" in page.text
+    media = re.search(r'src="(/media/mini/[0-9a-f]{64}\.svg)"', page.text).group(1)
+    resp = learner.get(media)
+    assert resp.status_code == 200 and resp.mimetype == "image/svg+xml"
+    assert "immutable" in resp.headers["Cache-Control"]
+    assert learner.get("/media/mini/" + "0" * 64 + ".svg").status_code == 404
+    assert learner.get("/media/mini/..%2Fkit.db").status_code == 404
+
+
+def test_an_arabic_learner_gets_the_arabic_lesson_right_to_left(learner):
+    learner.get("/lang/ar")
+    page = learner.get("/c/mini/passwords")
+    assert '<html lang="ar" dir="rtl">' in page.text and '<article lang="ar" dir="rtl">' in page.text
+    assert "كلمات المرور" in page.text
+
+
+def test_reading_to_the_end_records_the_read_once_even_if_sent_twice(learner, inst):
+    page = learner.get("/c/mini/passwords").text
+    form = {"csrf": csrf_of(page), "token": hidden(page, "token"), "go": "next"}
+    first = learner.post("/c/mini/passwords/read", data=form)
+    again = learner.post("/c/mini/passwords/read", data=form)
+    assert first.status_code == again.status_code == 303 and first.location.endswith("/c/mini/phone")
+    reads = events(inst, learner, "lesson.read")
+    assert [e.body for e in reads] == [{"pack": "mini", "lesson": "passwords", "lang": "fr"}]
+    course = learner.get("/c/mini")
+    assert 'class="done"' in course.text and '<progress value="1" max="2">' in course.text
+
+
+def test_a_read_form_without_a_proper_token_is_refused(learner, inst):
+    page = learner.get("/c/mini/passwords").text
+    resp = learner.post("/c/mini/passwords/read", data={"csrf": csrf_of(page), "token": "x:1", "go": "next"})
+    assert resp.status_code == 400 and events(inst, learner, "lesson.read") == []
+
+
+def test_an_unchanged_lesson_page_is_a_304(learner):
+    first = learner.get("/c/mini/passwords", headers={"Accept-Encoding": "gzip"})
+    etag = first.headers["ETag"]
+    assert etag.startswith('W/"') and first.headers["Content-Encoding"] == "gzip"
+    again = learner.get("/c/mini/passwords", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    page = gzip.decompress(first.data).decode()
+    learner.post("/c/mini/passwords/read", data={"csrf": csrf_of(page), "token": hidden(page, "token")})
+    after = learner.get("/c/mini/passwords", headers={"If-None-Match": etag})
+    assert after.status_code == 200                 # a new read token: the page changed
+    learner.get("/lang/en")
+    other_lang = learner.get("/c/mini/passwords", headers={"If-None-Match": after.headers["ETag"]})
+    assert other_lang.status_code == 200 and "Passwords" in other_lang.text
+
+
+def test_every_question_type_is_graded_on_the_server(learner, inst):
+    seen = pass_quiz(learner)
+    assert seen == ["single", "multi", "tf", "short", "num", "match", "order", "essay"]
+    answers = {e.body["question"]: e.body for e in events(inst, learner, "quiz.answer")}
+    assert all(answers[q]["correct"] for q in seen if q != "essay")
+    assert answers["essay"]["credit"] is None and answers["essay"]["response"] == "Mon texte"
+    assert answers["order"]["response"] == [0, 1, 2] and answers["match"]["response"] == [1, 0]
+    assert answers["tf"]["response"] is True and answers["num"]["lang"] == "fr"
+    result = learner.get(QUIZ, headers={"Accept-Language": "en"})
+    assert "7 out of 7" in result.text and "Passed!" in result.text
+
+
+def test_a_wrong_answer_gets_the_packs_feedback(learner, inst):
+    page = learner.get(QUIZ).text
+    assert "It is B" in page                        # the hint, folded in a <details>
+    feedback = answer(learner, page, {"a-single": "0"})
+    assert "✗" in feedback.text and "No" in feedback.text and "Yes" not in feedback.text
+    body = events(inst, learner, "quiz.answer")[0].body
+    assert body == {"pack": "mini", "lesson": "passwords", "lang": "fr", "question": "single",
+                    "credit": 0.0, "correct": False, "response": 0}
+
+
+def test_a_question_page_never_holds_the_answer_key(learner):
+    page = learner.get(QUIZ).text
+    assert "Yes" not in page and "credit" not in page and "correct" not in page
+
+
+def test_a_double_submit_records_the_answer_once(learner, inst):
+    page = learner.get(QUIZ).text
+    first = answer(learner, page, {"a-single": "1"})
+    retry = answer(learner, page, {"a-single": "0"})   # the same form sent again, changed
+    assert first.status_code == retry.status_code == 200
+    assert len(events(inst, learner, "quiz.answer")) == 1
+    assert "✓" in retry.text                        # it shows what was recorded
+
+
+def test_an_unanswered_question_is_asked_again(learner, inst):
+    page = learner.get(QUIZ).text
+    resp = answer(learner, page, {})
+    assert resp.status_code == 400 and "Répondez à cette question" in text(resp)
+    assert events(inst, learner, "quiz.answer") == []
+
+
+def test_a_bad_ordering_is_refused_not_graded(learner, inst):
+    pass_quiz_until = ["single", "multi", "tf", "short", "num", "match"]
+    page = learner.get(QUIZ).text
+    for _ in pass_quiz_until:
+        answer(learner, page, right_answers(page))
+        page = learner.get(QUIZ).text
+    assert hidden(page, "question") == "order"
+    resp = answer(learner, page, {"a-order-0": "0", "a-order-1": "0", "a-order-2": "1"})
+    assert resp.status_code == 400 and len(events(inst, learner, "quiz.answer")) == 6
+
+
+def test_mastery_comes_after_m_passed_attempts(learner):
+    pass_quiz(learner)
+    first = learner.get(QUIZ, headers={"Accept-Language": "en"})
+    assert "mastered" not in first.text and "Passed 1 times in the last 3 tries; 2 needed" in first.text
+    again = learner.get(QUIZ + "?again=1")
+    assert hidden(again.text, "question") == "single"
+    pass_quiz(learner)
+    result = learner.get(QUIZ, headers={"Accept-Language": "en"})
+    assert "You have mastered this quiz!" in result.text
+    course = learner.get("/c/mini", headers={"Accept-Language": "en"})
+    assert "quiz mastered" in course.text
+
+
+def test_a_failed_pass_does_not_count_towards_mastery(learner):
+    pass_quiz(learner, wrong={"single"})            # 6 of 7 = 86 %: still passed
+    result = learner.get(QUIZ, headers={"Accept-Language": "en"})
+    assert "6 out of 7" in result.text and "Passed!" in result.text
+
+
+def test_continue_goes_back_to_a_quiz_left_in_the_middle(learner):
+    page = learner.get(QUIZ).text
+    answer(learner, page, right_answers(page))
+    home = learner.get("/")
+    assert f'class="btn next" href="{QUIZ}"' in home.text
+    assert hidden(learner.get(QUIZ).text, "question") == "multi"
+
+
+def test_the_whole_quiz_on_one_page_when_the_course_says_so(learner, inst):
+    inst.db.execute("UPDATE packs SET settings = json_set(settings, '$.quiz_display', 'all') WHERE id = 'mini'")
+    page = learner.get(QUIZ).text
+    tokens = {q: hidden(page, f"t-{q}") for q in ["single", "multi", "tf", "short", "num", "match", "order", "essay"]}
+    fields = {"csrf": csrf_of(page), **{f"t-{q}": t for q, t in tokens.items()}}
+    for q in tokens:
+        if q == "order":
+            block = page.split('name="a-order-0"')[1].split("</select>")[0]
+            shown = dict((t, v) for v, t in re.findall(r'<option value="(\d+)"[^>]*>([^<]+)</option>', block))
+            fields.update({f"a-order-{i}": shown[item] for i, item in enumerate(["1/4", "1/2", "3/4"])})
+        else:
+            fields.update(right_answers(f'name="question" value="{q}"'))
+    partial = learner.post(QUIZ, data={k: v for k, v in fields.items() if k != "a-tf"})
+    assert partial.status_code == 400 and events(inst, learner, "quiz.answer") == []
+    assert 'value="ELEVE"' in partial.text or "ELEVE" in partial.text   # answers kept
+    result = learner.post(QUIZ, data=fields, headers={"Accept-Language": "en"})
+    assert result.status_code == 200 and "7 out of 7" in result.text
+    assert len(events(inst, learner, "quiz.answer")) == 8
+    learner.post(QUIZ, data=fields)
+    assert len(events(inst, learner, "quiz.answer")) == 8
+
+
+def test_another_learners_progress_is_not_shown(installed, client, inst):
+    klass, amina = make_learner(inst.db)
+    omar = roster.add_learner(inst.db, klass.id, "Omar", pin="5555")
+    sign_in(client, klass, amina)
+    page = client.get("/c/mini/passwords").text
+    client.post("/c/mini/passwords/read", data={"csrf": csrf_of(page), "token": hidden(page, "token")})
+    client.post("/signout", data={"csrf": csrf_of(page)})
+    sign_in(client, klass, omar, pin="5555")
+    assert '<progress value="0" max="2">' in client.get("/c/mini").text
+
+
+@pytest.mark.parametrize("lang, query, title", [("fr", "eleve", "Les mots de passe"),
+                                                ("ar", "كلمة", "كلمات المرور"),
+                                                ("en", "PASSWORD", "Passwords")])
+def test_search_finds_lessons_in_the_learners_language(learner, lang, query, title):
+    page = learner.get("/search", query_string={"q": query}, headers={"Accept-Language": lang})
+    assert page.status_code == 200 and title in page.text and "<mark>" in page.text
+    assert 'href="/c/mini/passwords"' in page.text
+
+
+def test_search_suggests_a_spelling_when_nothing_matches(learner):
+    page = learner.get("/search", query_string={"q": "motz"}, headers={"Accept-Language": "fr"})
+    assert "Vouliez-vous dire" in page.text and 'href="/search?q=mot' in page.text
+
+
+def test_search_escapes_the_query(learner):
+    page = learner.get("/search", query_string={"q": "<script>x</script>"})
+    assert "<script>x" not in page.text and "&lt;script&gt;x" in page.text
+
+
+def test_course_pages_need_a_signed_in_learner(installed, client):
+    for url in ["/", "/c/mini", "/c/mini/passwords", QUIZ, "/search?q=x"]:
+        assert client.get(url).status_code == 303
+
+
+def test_unknown_course_lesson_or_quiz_is_404(learner):
+    for url in ["/c/nope", "/c/mini/nope", "/c/mini/nope/quiz", "/c/mini/phone/nope"]:
+        assert learner.get(url).status_code == 404
