@@ -16,7 +16,7 @@ KIT = [sys.executable, "-m", "kit"]
 
 def timed(*args: str) -> float:
     start = time.perf_counter()
-    subprocess.run([*KIT, *args], check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
+    subprocess.run([*KIT, *args], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
     return time.perf_counter() - start
 
 
