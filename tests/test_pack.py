@@ -113,6 +113,13 @@ def test_an_older_version_is_refused(data, inst, tmp_path):
         install_pack(data, inst.db, build_pack(MINI, tmp_path / "v1", inst.key()))
 
 
+def test_skip_older_passes_over_an_older_version(data, inst, tmp_path):
+    install_pack(data, inst.db, build_pack(version_of(tmp_path, "2.0.0"), tmp_path / "v2", inst.key()))
+    result = install_pack(data, inst.db, build_pack(MINI, tmp_path / "v1", inst.key()), skip_older=True)
+    assert (result.action, result.previous) == ("skipped", "2.0.0")
+    assert list_packs(inst.db)[0]["version"] == "2.0.0"
+
+
 def test_remove_keeps_events_and_deletes_media(data, inst, built):
     install_pack(data, inst.db, built)
     append(inst.db, "lesson.read", {"pack": "mini", "lesson": "passwords", "lang": "fr"}, learner_id="L1")

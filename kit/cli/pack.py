@@ -85,12 +85,17 @@ def pack_verify(files: tuple[Path, ...], allow_unsigned: bool, data: str) -> Non
 @pack.command("install")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--allow-unsigned", is_flag=True, help="Accept a pack with no trusted signature (authors testing).")
+@click.option("--skip-older", is_flag=True, help="Pass over packs older than the installed version instead of failing.")
 @data_option
-def pack_install(files: tuple[Path, ...], allow_unsigned: bool, data: str) -> None:
+def pack_install(files: tuple[Path, ...], allow_unsigned: bool, skip_older: bool, data: str) -> None:
     """Verify packs and install them, each in one transaction.
 
     A newer version upgrades in place and keeps learners' progress; the same version
     again changes nothing; a pack that fails any check changes nothing at all.
+
+    \b
+    Example:
+      kit pack install packs/*.kitpack --skip-older
     """
     if allow_unsigned:
         click.echo(UNSIGNED_WARNING, err=True)
@@ -98,12 +103,12 @@ def pack_install(files: tuple[Path, ...], allow_unsigned: bool, data: str) -> No
     try:
         with click.progressbar(files, label="Installing", file=sys.stderr,
                                show_pos=True) as bar:
-            results = [install_pack(inst.data, inst.db, f, allow_unsigned) for f in bar]
+            results = [install_pack(inst.data, inst.db, f, allow_unsigned, skip_older=skip_older) for f in bar]
     finally:
         inst.close()
     for r in results:
         what = {"installed": "Installed", "upgraded": f"Upgraded from {r.previous} to",
-                "unchanged": "Already installed:"}[r.action]
+                "unchanged": "Already installed:", "skipped": f"Kept {r.previous}, skipped older"}[r.action]
         click.echo(f"{what} {r.pack_id} {r.version} ({r.lessons} lesson pages)")
 
 

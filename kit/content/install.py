@@ -33,7 +33,7 @@ from .pack import VerifiedPack, read_pack
 class InstallResult:
     pack_id: str
     version: str
-    action: str                 # installed | upgraded | unchanged
+    action: str                 # installed | upgraded | unchanged | skipped
     previous: "str | None" = None
     lessons: int = 0
     signed_by: "str | None" = None
@@ -49,7 +49,9 @@ def verify_pack(db: sqlite_utils.Database, path: Path, allow_unsigned: bool = Fa
 
 
 def install_pack(data: DataDir, db: sqlite_utils.Database, path: Path, allow_unsigned: bool = False,
-                 update_search: bool = True) -> InstallResult:
+                 update_search: bool = True, skip_older: bool = False) -> InstallResult:
+    """Install or upgrade a verified pack. An older version than the installed one is refused,
+    or with `skip_older` passed over (action "skipped"), for folders holding several versions."""
     pack = verify_pack(db, path, allow_unsigned)
     row = db.execute("SELECT version, manifest FROM packs WHERE id = ?", [pack.id]).fetchone()
     previous = row[0] if row else None
@@ -58,6 +60,8 @@ def install_pack(data: DataDir, db: sqlite_utils.Database, path: Path, allow_uns
     if row and pack.version == previous:
         raise PackError(f"{Path(path).name}: version {previous} is installed with other content; "
                         "the author must raise the version number for every change")
+    if row and skip_older and version_key(pack.version) < version_key(previous):
+        return InstallResult(pack.id, pack.version, "skipped", previous, len(pack.lessons), pack.signed_by)
     if row and version_key(pack.version) < version_key(previous):
         raise PackError(f"{Path(path).name}: version {pack.version} is not newer than the installed "
                         f"{previous}; remove the pack first to go back (`kit pack remove {pack.id}`)")
