@@ -1,0 +1,131 @@
+"""`kit users`: classes, learners and staff accounts, from the command line.
+
+Until the admin pages exist, this is how a teacher's roster gets in. Each command is a
+shell around kit.roster or kit.accounts.
+"""
+
+from __future__ import annotations
+
+import click
+
+from .. import accounts, roster
+from ..instance import open_instance
+from . import data_dir, data_option, main
+
+
+def _pictures(text: "str | None") -> "list[str] | None":
+    return [p.strip() for p in text.split(",")] if text else None
+
+
+@main.group()
+def users() -> None:
+    """Classes, learners, and admin or coach accounts.
+
+    \b
+    Example:
+      kit users add-class "CP1 A" --code 1234
+      kit users add-learner 1234 "Amina B." --pin 4821
+      kit users list
+    """
+
+
+@users.command("add-class")
+@click.argument("name")
+@click.option("--code", help="Digits learners type to find the class (default: a free 4-digit code).")
+@click.option("--login", type=click.Choice(roster.LOGIN_MODES), default="pin", show_default=True,
+              help="How learners prove who they are: a 4-digit PIN, or 3 pictures for young children.")
+@click.option("--self-register", is_flag=True, help="Let learners add their own name (and code) to the class.")
+@data_option
+def add_class(name: str, code: "str | None", login: str, self_register: bool, data: str) -> None:
+    """Create a class called NAME."""
+    inst = open_instance(data_dir(data))
+    try:
+        klass = roster.create_class(inst.db, name, code=code, login=login, self_register=self_register)
+    finally:
+        inst.close()
+    click.echo(f"Created class {klass.name!r} with code {klass.code} (login: {klass.login}"
+               f"{', self-registration on' if klass.self_register else ''})")
+
+
+@users.command("add-learner")
+@click.argument("klass", metavar="CLASS")
+@click.argument("name")
+@click.option("--pin", help="The learner's 4-digit PIN (for classes that log in by PIN).")
+@click.option("--pictures", help=f"3 pictures, e.g. cat,sun,tree; from: {', '.join(roster.PICTURES)}.")
+@data_option
+def add_learner(klass: str, name: str, pin: "str | None", pictures: "str | None", data: str) -> None:
+    """Add learner NAME to CLASS (its code, name or id)."""
+    inst = open_instance(data_dir(data))
+    try:
+        found = roster.find_class(inst.db, klass)
+        learner = roster.add_learner(inst.db, found.id, name, pin=pin, pictures=_pictures(pictures))
+    finally:
+        inst.close()
+    click.echo(f"Added {learner.name!r} to class {found.name!r}")
+
+
+@users.command("set-code")
+@click.argument("klass", metavar="CLASS")
+@click.argument("name")
+@click.option("--pin", help="A new 4-digit PIN.")
+@click.option("--pictures", help="A new picture code, e.g. cat,sun,tree.")
+@data_option
+def set_code(klass: str, name: str, pin: "str | None", pictures: "str | None", data: str) -> None:
+    """Give learner NAME of CLASS a new PIN or picture code (a forgotten one)."""
+    if not pin and not pictures:
+        raise click.UsageError("give --pin or --pictures")
+    inst = open_instance(data_dir(data))
+    try:
+        learner = roster.find_learner(inst.db, roster.find_class(inst.db, klass), name)
+        roster.set_secret(inst.db, learner.id, pin=pin, pictures=_pictures(pictures))
+    finally:
+        inst.close()
+    click.echo(f"New code set for {learner.name!r}")
+
+
+@users.command("list")
+@data_option
+def list_users(data: str) -> None:
+    """List classes with their learners, then staff accounts."""
+    inst = open_instance(data_dir(data))
+    try:
+        classes = roster.list_classes(inst.db)
+        for klass in classes:
+            learners = roster.class_learners(inst.db, klass.id)
+            click.echo(f"class {klass.name!r} code {klass.code} login {klass.login}"
+                       f"{' self-register' if klass.self_register else ''}: {len(learners)} learner(s)")
+            for learner in learners:
+                click.echo(f"  {learner.name}")
+        for account in accounts.list_accounts(inst.db):
+            click.echo(f"{account.role} {account.username}")
+        if not classes:
+            click.echo("No class yet: make one with `kit users add-class NAME`.")
+    finally:
+        inst.close()
+
+
+def _add_account(role: str, username: str, password: str, data: str) -> None:
+    inst = open_instance(data_dir(data))
+    try:
+        accounts.add_account(inst.db, username, role, password)
+    finally:
+        inst.close()
+    click.echo(f"Created {role} account {username!r}")
+
+
+@users.command("add-admin")
+@click.argument("username")
+@click.password_option(help="The password (asked twice when not given).")
+@data_option
+def add_admin(username: str, password: str, data: str) -> None:
+    """Create an admin account (runs the server: courses, classes, sync)."""
+    _add_account("admin", username, password, data)
+
+
+@users.command("add-coach")
+@click.argument("username")
+@click.password_option(help="The password (asked twice when not given).")
+@data_option
+def add_coach(username: str, password: str, data: str) -> None:
+    """Create a coach account (a teacher who follows classes)."""
+    _add_account("coach", username, password, data)
