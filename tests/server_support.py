@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import re
-from html.parser import HTMLParser
 
 import pytest
 
@@ -22,22 +21,6 @@ def app(data):
 @pytest.fixture
 def client(app):
     return app.test_client()
-
-
-class Forms(HTMLParser):
-    """The hidden and preset fields of each form on a page (what a browser would send)."""
-
-    def __init__(self, html: str):
-        super().__init__()
-        self.forms: list[dict] = []
-        self.feed(html)
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "form":
-            self.forms.append({"_action": a.get("action"), "_method": a.get("method", "get")})
-        elif tag == "input" and self.forms and a.get("type") == "hidden":
-            self.forms[-1][a["name"]] = a.get("value", "")
 
 
 def csrf_of(html: str) -> str:

@@ -53,6 +53,8 @@ def test_a_missing_page_is_404_in_the_learners_language_with_a_way_back(client):
     for lang, words in [("fr", "Page introuvable"), ("ar", "الصفحة غير موجودة"), ("en", "Page not found")]:
         resp = client.get("/no/such/page", headers={"Accept-Language": lang})
         assert resp.status_code == 404 and words in resp.text and 'href="/"' in resp.text
+    zipped = client.get("/no/such/page", headers={"Accept-Encoding": "gzip"})
+    assert zipped.status_code == 404 and zipped.headers["Content-Encoding"] == "gzip"
 
 
 def test_a_post_without_the_csrf_token_is_refused(learner_client):

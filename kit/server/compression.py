@@ -16,7 +16,7 @@ MIN_SIZE = 200        # below this, gzip's own header costs more than it saves
 
 def should_compress(resp: Response) -> bool:
     return (resp.mimetype.startswith(COMPRESSIBLE) and not resp.direct_passthrough
-            and "Content-Encoding" not in resp.headers and resp.status_code == 200)
+            and "Content-Encoding" not in resp.headers and resp.status_code not in (204, 206, 304))
 
 
 def compress(resp: Response) -> Response:
