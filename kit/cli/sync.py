@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -203,4 +204,70 @@ def usb_cmd(path: "Path | None", data: str) -> None:
     if not (report.imported or report.exported or report.packs or report.refused):
         click.echo(f"Nothing to do on {stick}.")
     if report.refused or any(w.startswith("refused") for _, w in report.packs):
+        sys.exit(1)
+
+
+def link_report(report) -> str:
+    resumed = f", resumed {len(report.resumed)} transfer(s)" if report.resumed else ""
+    return resumed
+
+
+@sync.command("push")
+@click.option("--hub", "hub_url", required=True, metavar="URL", help="The hub, e.g. http://10.0.0.1:8080")
+@data_option
+def push_cmd(hub_url: str, data: str) -> None:
+    """Send the hub every event it lacks, in chunks that resume where a dropped link stopped."""
+    from ..sync.client import push
+    inst = opened(data)
+    try:
+        report = push(inst, hub_url)
+    finally:
+        inst.close()
+    click.echo(f"Pushed {report.pushed_events} events ({report.pushed_new} new to the hub), "
+               f"{report.bytes_sent} bytes{link_report(report)}")
+
+
+@sync.command("pull")
+@click.option("--hub", "hub_url", required=True, metavar="URL", help="The hub, e.g. http://10.0.0.1:8080")
+@data_option
+def pull_cmd(hub_url: str, data: str) -> None:
+    """Bring in every event this server lacks, and newer versions of its installed packs."""
+    from ..sync.client import pull
+    inst = opened(data)
+    try:
+        report = pull(inst, hub_url)
+    finally:
+        inst.close()
+    click.echo(f"Pulled {report.pulled_events} events ({report.pulled_new} new here), "
+               f"{report.bytes_received} bytes{link_report(report)}")
+    for name, what in report.packs:
+        click.echo(f"pack {name}: {what}", err=what.startswith("refused"))
+    if any(w.startswith("refused") for _, w in report.packs):
+        sys.exit(1)
+
+
+@sync.command("auto")
+@click.option("--hub", "hub_url", required=True, metavar="URL", help="The hub, e.g. http://10.0.0.1:8080")
+@click.option("--interval", default=600.0, show_default=True, help="Seconds between tries.")
+@click.option("--once", is_flag=True, help="One round (push then pull), then exit: 0 if it worked.")
+@click.option("--rounds", type=int, default=None, help="Stop after this many rounds (default: never).")
+@data_option
+def auto_cmd(hub_url: str, interval: float, once: bool, rounds: "int | None", data: str) -> None:
+    """Push and pull whenever the hub answers, every --interval seconds (for a service or cron)."""
+    from ..sync.client import auto
+    inst = opened(data)
+
+    def show(result) -> None:
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+        if isinstance(result, Exception):
+            click.echo(f"{stamp} not synced: {result}", err=True)
+        else:
+            pushed, pulled = result
+            click.echo(f"{stamp} pushed {pushed.pushed_new} new events, pulled {pulled.pulled_new} new events"
+                       + "".join(f"; pack {n}: {w}" for n, w in pulled.packs))
+    try:
+        ok = auto(inst, hub_url, interval, 1 if once else rounds, show)
+    finally:
+        inst.close()
+    if once and not ok:
         sys.exit(1)

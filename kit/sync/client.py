@@ -1,0 +1,356 @@
+"""The school's side of network sync: push what the hub lacks, pull what this server lacks,
+fetch newer packs; over a link that may be slow and drop at any moment.
+
+Everything moves as a file in chunks with offsets, and both sides keep checkpoints: here a
+`sync_transfers` row and the file itself (the bundle being pushed, or the `.part` being
+pulled, whose size is the offset to resume from); on the hub, the `.part` it receives and the
+bundle it prepared. A transfer cut at 30 % continues from 30 %, in this run (retries with
+exponential backoff) or the next one. Bundles and packs are verified in full on arrival.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import json
+import os
+import random
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from ..config import fsync_dir
+from ..db import transaction
+from ..errors import BundleError, KitError, SyncError, TrustError
+from ..events import version_vector
+from ..instance import Instance
+from ..keys import trusted_key
+from . import auth, enrol, peers
+from .bundle import export_bundle, import_bundle
+
+CHUNK = 64 << 10
+
+
+@dataclass
+class Link:
+    """Signed HTTP requests to one hub, retried with exponential backoff on network failures."""
+
+    url: str
+    inst: Instance
+    timeout: float = 20.0
+    attempts: int = 8
+    backoff: float = 0.5          # first wait; doubles each try, up to max_backoff
+    max_backoff: float = 30.0
+    chunk: int = CHUNK            # bytes per request: what a cut link loses at most
+    sleep: Callable[[float], None] = time.sleep
+
+    def __post_init__(self):
+        parts = urllib.parse.urlsplit(self.url)
+        if parts.scheme != "http" or not parts.hostname:
+            raise SyncError(f"{self.url}: give the hub's address as http://HOST:PORT")
+        self.host, self.port, self.base = parts.hostname, parts.port or 80, parts.path.rstrip("/")
+        self.key = self.inst.key()
+
+    def call(self, method: str, path: str, body: bytes = b"", content_type: str = "application/json") -> "tuple[int, bytes]":
+        path = self.base + path
+        last: "Exception | None" = None
+        for attempt in range(self.attempts):
+            if attempt:
+                delay = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
+                self.sleep(delay * (0.5 + random.random() / 2))  # jitter: schools do not retry in step
+            conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+            try:
+                headers = {**auth.sign(self.key, method, path, body), "Content-Type": content_type}
+                conn.request(method, path, body=body, headers=headers)
+                response = conn.getresponse()
+                data = response.read()
+                if response.status >= 500:
+                    last = SyncError(f"the hub answered {response.status}")
+                    continue
+                return response.status, data
+            except (OSError, http.client.HTTPException) as e:
+                last = e
+            finally:
+                conn.close()
+        raise SyncError(f"the hub at {self.url} did not answer after {self.attempts} tries ({last}); "
+                        "it will be tried again next time")
+
+    def json(self, method: str, path: str, payload: "dict | None" = None, ok: tuple = (200,)) -> dict:
+        status, data = self.call(method, path, json.dumps(payload or {}).encode() if method != "GET" else b"")
+        try:
+            answer = json.loads(data)
+        except ValueError:
+            answer = {}
+        if status not in ok:
+            message = answer.get("error") if isinstance(answer, dict) else None
+            error = {403: TrustError, 422: BundleError}.get(status, SyncError)
+            raise error(f"the hub refused: {message or f'HTTP {status}'}")
+        return answer
+
+    def bytes(self, path: str) -> bytes:
+        status, data = self.call("GET", path)
+        if status == 404:
+            raise Gone(path)
+        if status != 200:
+            raise SyncError(f"the hub refused {path}: HTTP {status}")
+        return data
+
+
+class Gone(SyncError):
+    """The hub no longer has what a checkpoint points at; start that transfer over."""
+
+
+@dataclass
+class SyncReport:
+    hub: str
+    pushed_events: int = 0
+    pushed_new: int = 0
+    pulled_events: int = 0
+    pulled_new: int = 0
+    bytes_sent: int = 0
+    bytes_received: int = 0
+    resumed: list[str] = field(default_factory=list)
+    packs: list[tuple[str, str]] = field(default_factory=list)
+
+
+def hello(link: Link) -> dict:
+    """Who answers, and what it holds. It must be a hub this server enrolled."""
+    answer = link.json("POST", "/sync/hello")
+    hub = answer.get("device_id")
+    if not isinstance(hub, str) or trusted_key(link.inst.db, hub, roles=("hub",)) is None:
+        raise TrustError(f"{link.url} answers as {hub!r}, which is not a hub enrolled here; "
+                         "enrol it first (`kit sync enrol`)")
+    peers.note_contact(link.inst.db, hub)
+    return answer
+
+
+# --- checkpoints ------------------------------------------------------------------------------
+
+def checkpoint(inst: Instance, tid: str) -> "dict | None":
+    row = inst.db.execute("SELECT name, path, size, sha256, meta FROM sync_transfers WHERE id = ?", [tid]).fetchone()
+    return None if row is None else {"name": row[0], "path": Path(row[1]), "size": row[2], "sha256": row[3],
+                                     "meta": json.loads(row[4])}
+
+
+def save_checkpoint(inst: Instance, tid: str, peer: str, direction: str, name: str, path: Path, size: int,
+                    sha256: str, meta: "dict | None" = None) -> None:
+    inst.db.execute("INSERT OR REPLACE INTO sync_transfers (id, peer, direction, name, path, size, sha256, meta, "
+                    "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [tid, peer, direction, name, str(path), size, sha256, json.dumps(meta or {}), time.time()])
+
+
+def drop_checkpoint(inst: Instance, tid: str, *files: Path) -> None:
+    for f in files:
+        f.unlink(missing_ok=True)
+    inst.db.execute("DELETE FROM sync_transfers WHERE id = ?", [tid])
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def work_dir(inst: Instance, name: str) -> Path:
+    folder = inst.data.tmp_dir / name
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+# --- push -------------------------------------------------------------------------------------
+
+def push(inst: Instance, url: str, **link_options) -> SyncReport:
+    """Send the hub every event it lacks: first finish an interrupted upload, then the rest."""
+    link = Link(url, inst, **link_options)
+    hub = hello(link)["device_id"]
+    report = SyncReport(hub)
+    tid = f"push:{hub}"
+    pending = checkpoint(inst, tid)
+    if pending and pending["path"].exists():
+        report.resumed.append(pending["path"].name)
+        upload(link, inst, tid, hub, pending, report)
+    elif pending:
+        drop_checkpoint(inst, tid)
+    since = {d: int(s) for d, s in hello(link)["vector"].items()}
+    path = work_dir(inst, "sync-push") / f"to-{hub}.kitsync"
+    made = export_bundle(inst, path, since, destination=hub)
+    if made.path:
+        name = sha256_file(made.path)
+        save_checkpoint(inst, tid, hub, "push", name, made.path, made.bytes, name,
+                        {"covers": {d: to for d, (_, to) in made.covers.items()}})
+        upload(link, inst, tid, hub, checkpoint(inst, tid), report)
+    return report
+
+
+def upload(link: Link, inst: Instance, tid: str, hub: str, pending: dict, report: SyncReport) -> None:
+    name, path, size = pending["name"], pending["path"], pending["size"]
+    received = link.json("GET", f"/sync/push/{name}")["received"]
+    with open(path, "rb") as f:
+        while received < size:
+            f.seek(received)
+            chunk = f.read(link.chunk)
+            answer = put_chunk(link, name, received, size, chunk)
+            report.bytes_sent += max(0, answer - received)
+            received = answer
+    try:
+        result = link.json("POST", f"/sync/push/{name}/done")
+    except BundleError:
+        drop_checkpoint(inst, tid, path)  # refused whole: sending it again cannot help
+        raise
+    report.pushed_events += result["events"]
+    report.pushed_new += result["new"]
+    with transaction(inst.db):
+        peers.note_export(inst.db, hub, pending["meta"].get("covers", {}))
+        drop_checkpoint(inst, tid, path)
+
+
+def put_chunk(link: Link, name: str, offset: int, size: int, chunk: bytes) -> int:
+    status, data = link.call("PUT", f"/sync/push/{name}?offset={offset}&size={size}", chunk,
+                             "application/octet-stream")
+    try:
+        received = json.loads(data)["received"]
+    except (ValueError, KeyError, TypeError):
+        raise SyncError(f"the hub refused a chunk: HTTP {status}") from None
+    if status not in (200, 409) or type(received) is not int:
+        raise SyncError(f"the hub refused a chunk: HTTP {status}")
+    return received
+
+
+# --- pull -------------------------------------------------------------------------------------
+
+def pull(inst: Instance, url: str, install_pack: "Callable | None" = None, **link_options) -> SyncReport:
+    """Bring in every event this server lacks, then newer versions of installed packs."""
+    link = Link(url, inst, **link_options)
+    hub = hello(link)["device_id"]
+    report = SyncReport(hub)
+    tid = f"pull:{hub}"
+    for _ in range(2):  # a second round only if the hub forgot a download we had started
+        pending = checkpoint(inst, tid)
+        if pending is None:
+            offer = link.json("POST", "/sync/pull", {"vector": version_vector(inst.db)})
+            if offer.get("name") is None:
+                break
+            part = work_dir(inst, "sync-pull") / f"from-{hub}.part"
+            part.unlink(missing_ok=True)
+            save_checkpoint(inst, tid, hub, "pull", offer["name"], part, int(offer["size"]), offer["name"])
+            pending = checkpoint(inst, tid)
+        elif pending["path"].exists():
+            report.resumed.append(pending["name"])
+        try:
+            download(link, f"/sync/pull/{pending['name']}", pending, report)
+        except Gone:
+            drop_checkpoint(inst, tid, pending["path"])
+            continue
+        bundle = pending["path"].with_suffix(".kitsync")
+        os.replace(pending["path"], bundle)
+        try:
+            result = import_bundle(inst, bundle)
+        finally:
+            drop_checkpoint(inst, tid, bundle)
+        report.pulled_events, report.pulled_new = result.events, result.new
+        break
+    pull_packs(inst, link, report, install_pack)
+    return report
+
+
+def download(link: Link, path: str, pending: dict, report: SyncReport) -> None:
+    """Fetch into the .part file from where it stops, durable chunk by chunk, then check it."""
+    part, size = pending["path"], pending["size"]
+    have = part.stat().st_size if part.exists() else 0
+    with open(part, "ab") as f:
+        while have < size:
+            data = link.bytes(f"{path}?offset={have}&length={link.chunk}")
+            if not data:
+                raise SyncError(f"the hub sent nothing at offset {have} of {size}")
+            f.write(data[: size - have])
+            f.flush()
+            os.fsync(f.fileno())
+            have += len(data[: size - have])
+            report.bytes_received += len(data)
+    if sha256_file(part) != pending["sha256"]:
+        part.unlink()
+        raise SyncError("a download arrived damaged; it will start over next time")
+    fsync_dir(part.parent)
+
+
+def pull_packs(inst: Instance, link: Link, report: SyncReport, install_pack: "Callable | None") -> None:
+    """Newer versions of the packs installed here, fetched resumably, installed only through
+    kit.content.install (which verifies the publisher's signature and every member)."""
+    from ..content.install import version_key
+    if install_pack is None:
+        from ..content.install import install_pack
+    installed = {pid: version for pid, version in inst.db.execute("SELECT id, version FROM packs")}
+    for pack in link.json("GET", "/sync/packs").get("packs", []):
+        pid, version, name = pack.get("id"), str(pack.get("version")), pack.get("file")
+        if pid not in installed or version_key(version) <= version_key(installed[pid]):
+            continue
+        tid = f"pack:{name}"
+        pending = checkpoint(inst, tid)
+        if pending is None or pending["sha256"] != pack["sha256"]:
+            part = work_dir(inst, "sync-packs") / f"{name}.part"
+            part.unlink(missing_ok=True)
+            save_checkpoint(inst, tid, report.hub, "pack", name, part, int(pack["size"]), pack["sha256"])
+            pending = checkpoint(inst, tid)
+        try:
+            download(link, f"/sync/packs/{name}", pending, report)
+            final = pending["path"].with_name(name)
+            os.replace(pending["path"], final)
+            result = install_pack(inst.data, inst.db, final)
+            report.packs.append((name, f"{result.action} {result.pack_id} {result.version}"))
+            drop_checkpoint(inst, tid, final)
+        except Gone:
+            drop_checkpoint(inst, tid, pending["path"])
+        except KitError as e:
+            report.packs.append((name, f"refused: {e}"))
+            drop_checkpoint(inst, tid, pending["path"], pending["path"].with_name(name))
+
+
+# --- enrolment by code, and the loop ----------------------------------------------------------
+
+def enrol_with_code(inst: Instance, url: str, code: str) -> enrol.Enrolment:
+    """Send this server's enrolment MACed with the code; trust the hub's answer if its MAC
+    proves the hub knows the same code."""
+    link = Link(url, inst, attempts=3)
+    mine = enrol.own_enrolment(inst).text()
+    key = enrol.code_key(code)
+    status, data = link.call("POST", "/sync/enrol", json.dumps({"enrolment": mine, "mac": enrol.mac(key, mine)}).encode())
+    try:
+        answer = json.loads(data)
+    except ValueError:
+        answer = {}
+    if status != 200:
+        raise TrustError(f"the hub refused the enrolment: {answer.get('error') or f'HTTP {status}'}")
+    text = answer.get("enrolment", "")
+    if not isinstance(text, str) or not enrol.hmac.compare_digest(enrol.mac(key, text), str(answer.get("mac"))):
+        raise TrustError("the hub's answer is not signed with the code; is this the right address?")
+    hub = enrol.parse_enrolment(text, "the hub's answer")
+    enrol.accept(inst.db, hub, "hub")
+    return hub
+
+
+def sync_once(inst: Instance, url: str, **link_options) -> "tuple[SyncReport, SyncReport]":
+    return push(inst, url, **link_options), pull(inst, url, **link_options)
+
+
+def auto(inst: Instance, url: str, interval: float, rounds: "int | None" = None,
+         on_round: "Callable[[object], None] | None" = None, sleep: Callable[[float], None] = time.sleep) -> int:
+    """Push and pull every `interval` seconds, whenever the hub answers; `rounds` bounds the
+    loop (None: forever). Each round's result, or the error that stopped it, goes to on_round.
+    Returns how many rounds succeeded."""
+    done = ok = 0
+    while rounds is None or done < rounds:
+        try:
+            result: object = sync_once(inst, url, attempts=3)
+            ok += 1
+        except KitError as e:
+            result = e
+        done += 1
+        if on_round:
+            on_round(result)
+        if rounds is None or done < rounds:
+            sleep(interval)
+    return ok

@@ -1,0 +1,199 @@
+"""Sync over HTTP: a real waitress hub on loopback, reached through a link that drops."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kit import records
+from kit.cli import main
+from kit.errors import SyncError, TrustError
+from kit.events import version_vector
+from kit.keys import SigningKey, trust
+from kit.sync import auth, enrol
+from kit.sync.client import enrol_with_code, pull, push
+from conftest import MINI
+from netlink import BadLink, served
+from syncworld import activity, bulk_events, enrol as enrol_both, server, truth
+
+FAST = {"backoff": 0.01, "max_backoff": 0.05, "attempts": 30}
+
+
+@pytest.fixture
+def world(tmp_path):
+    hub = server(tmp_path, "Hub", role="hub")
+    a, b = server(tmp_path, "School A"), server(tmp_path, "School B")
+    enrol_both(hub, a, b)
+    records.set_fields(a.db, "learner", "L1", {"name": "Amina"})
+    activity(a, "L1", 30)
+    records.set_fields(b.db, "learner", "L1", {"class_id": "CB"})  # the learner moved to B
+    activity(b, "L1", 20, lesson="m")
+    with served(hub.data) as url:
+        yield hub, a, b, url
+    for inst in (hub, a, b):
+        inst.close()
+
+
+def everyone_agrees(*servers) -> bool:
+    first = truth(servers[0])
+    return all(truth(s) == first for s in servers[1:])
+
+
+def test_push_and_pull_bring_two_schools_and_the_hub_to_the_same_state(world):
+    hub, a, b, url = world
+    assert push(a, url).pushed_new == 31
+    assert push(b, url).pushed_new == 21
+    assert pull(a, url).pulled_new == 21
+    assert pull(b, url).pulled_new == 31
+    assert everyone_agrees(hub, a, b)
+    again = push(a, url), pull(a, url)
+    assert again[0].pushed_events == 0 and again[1].pulled_events == 0  # nothing lacks: nothing moves
+
+
+def test_push_and_pull_complete_through_a_link_that_keeps_dropping(world):
+    hub, a, b, url = world
+    bulk_events(a, 2000)  # a few dozen chunks each way
+    link = BadLink(url, cut_chance=0.5, cut_within=3_000, seed=4)
+    opts = {**FAST, "chunk": 2048}
+    for school in (a, b):
+        push(school, link.url, **opts)
+    for school in (a, b):
+        pull(school, link.url, **opts)
+    link.close()
+    assert link.cuts >= 5
+    assert everyone_agrees(hub, a, b)
+
+
+@pytest.mark.slow
+def test_throttled_slow_link_with_cuts_still_syncs(world):
+    hub, a, b, url = world
+    link = BadLink(url, rate=30_000, latency=0.5, cut_chance=0.3, cut_within=20_000, seed=7)
+    opts = {**FAST, "chunk": 8192}
+    push(a, link.url, **opts)
+    push(b, link.url, **opts)
+    pull(a, link.url, **opts)
+    link.close()
+    assert everyone_agrees(hub, a) and truth(hub)["events"] != truth(b)["events"]
+
+
+def test_an_interrupted_push_resumes_from_where_it_stopped(world):
+    hub, a, b, url = world
+    bulk_events(a, 3000)
+    link = BadLink(url)
+    link.fail_after = 25_000  # the link dies part way through the upload
+    with pytest.raises(SyncError):
+        push(a, link.url, chunk=4096, attempts=2, backoff=0.01)
+    (part,) = (hub.data.tmp_dir / "sync-in").glob("*.part")
+    size = next(iter(a.db.execute("SELECT size FROM sync_transfers WHERE direction = 'push'")))[0]
+    had = part.stat().st_size
+    assert 0 < had < size
+    link.down, link.fail_after = False, None
+    report = push(a, link.url, chunk=4096)
+    assert report.resumed and report.bytes_sent == size - had  # not one byte sent twice
+    assert report.pushed_new == 3031
+    assert truth(hub)["events"] == truth(a)["events"]
+
+
+def test_an_interrupted_pull_resumes_from_where_it_stopped(world):
+    hub, a, b, url = world
+    bulk_events(a, 3000)
+    push(a, url)
+    link = BadLink(url)
+    link.fail_after = 20_000
+    with pytest.raises(SyncError):
+        pull(b, link.url, chunk=4096, attempts=2, backoff=0.01)
+    part = next((b.data.tmp_dir / "sync-pull").glob("*.part"))
+    had = part.stat().st_size
+    size = next(iter(b.db.execute("SELECT size FROM sync_transfers WHERE direction = 'pull'")))[0]
+    assert 0 < had < size
+    link.down, link.fail_after = False, None
+    report = pull(b, link.url, chunk=4096)
+    assert report.resumed and report.bytes_received == size - had
+    assert report.pulled_new == 3031
+
+
+def raw_request(url: str, method: str, path: str, headers: dict, body: bytes = b"") -> int:
+    host, port = url.rsplit("//", 1)[1].split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    conn.request(method, path, body=body, headers=headers)
+    status = conn.getresponse().status
+    conn.close()
+    return status
+
+
+def test_requests_must_be_signed_by_an_enrolled_key_fresh_and_once(world, monkeypatch):
+    hub, a, b, url = world
+    body = b"{}"
+    headers = auth.sign(a.key(), "POST", "/sync/hello", body)
+    assert raw_request(url, "POST", "/sync/hello", headers, body) == 200
+    assert raw_request(url, "POST", "/sync/hello", headers, body) == 401  # the same request again
+    stranger = SigningKey.generate("stranger")
+    assert raw_request(url, "POST", "/sync/hello", auth.sign(stranger, "POST", "/sync/hello", body), body) == 403
+    other_body = auth.sign(a.key(), "POST", "/sync/hello", body)
+    assert raw_request(url, "POST", "/sync/hello", other_body, b'{"x": 1}') == 403  # body changed
+    monkeypatch.setattr(auth.time, "time", lambda: 1_000_000.0)
+    stale = auth.sign(a.key(), "POST", "/sync/hello", body)
+    monkeypatch.undo()
+    assert raw_request(url, "POST", "/sync/hello", stale, body) == 401
+
+
+def test_a_school_pushing_to_a_server_that_is_not_its_hub_stops(world, tmp_path):
+    hub, a, b, url = world
+    other = server(tmp_path, "Other", role="hub")
+    trust(other.db, a.key().public, "school")
+    with served(other.data) as other_url:
+        with pytest.raises(TrustError, match="not a hub enrolled here"):
+            push(a, other_url)
+    other.close()
+
+
+def test_enrolment_with_a_one_time_code(tmp_path):
+    hub, school = server(tmp_path, "Hub", role="hub"), server(tmp_path, "New School")
+    code = enrol.new_code(hub.db)
+    with served(hub.data) as url:
+        with pytest.raises(TrustError):
+            enrol_with_code(school, url, "WRONG-CODE-00")
+        got = enrol_with_code(school, url, code.lower())  # read aloud, typed in any case
+        assert got.device_id == hub.device_id
+        activity(school, "L9", 2)
+        assert push(school, url).pushed_new == 2  # both sides trust each other now
+        with pytest.raises(TrustError, match="used or expired"):
+            enrol_with_code(server(tmp_path, "Late School"), url, code)
+    hub.close(), school.close()
+
+
+def test_pull_installs_a_newer_pack_the_hub_publishes(world, tmp_path):
+    from kit.content.install import install_pack
+    from kit.content.pack import build_pack
+    hub, a, b, url = world
+    publisher = SigningKey.generate("Ministry")
+    trust(a.db, publisher.public, "publisher")
+    install_pack(a.data, a.db, build_pack(MINI, tmp_path / "v1", publisher), update_search=False)
+    newer = tmp_path / "src"
+    shutil.copytree(MINI, newer)
+    (newer / "course.yml").write_text((newer / "course.yml").read_text(encoding="utf-8").replace(
+        "1.0.0", "1.1.0"), encoding="utf-8")
+    build_pack(newer, hub.data.root / "publish", publisher)
+    link = BadLink(url, cut_chance=0.5, cut_within=30_000, seed=3)
+    report = pull(a, link.url, **{**FAST, "chunk": 8192})
+    link.close()
+    assert report.packs == [("mini-1.1.0.kitpack", "upgraded mini 1.1.0")]
+    assert a.db.execute("SELECT version FROM packs WHERE id = 'mini'").fetchone()[0] == "1.1.0"
+    assert pull(a, url).packs == []
+
+
+def test_kit_sync_push_pull_and_auto_commands(world):
+    hub, a, b, url = world
+    run = CliRunner().invoke
+    out = run(main, ["sync", "push", "--hub", url, "--data", str(a.data.root)])
+    assert out.exit_code == 0 and "31 new to the hub" in out.output, out.output
+    out = run(main, ["sync", "auto", "--hub", url, "--once", "--data", str(b.data.root)])
+    assert out.exit_code == 0 and "pushed 21 new events, pulled 31 new events" in out.output, out.output
+    assert version_vector(b.db) == version_vector(hub.db)
+    out = run(main, ["sync", "auto", "--hub", "http://127.0.0.1:9", "--once", "--data", str(b.data.root)])
+    assert out.exit_code == 1 and "not synced" in out.output
