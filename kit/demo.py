@@ -1,0 +1,271 @@
+"""Made-up but realistic learner activity, for trying the reports, tests and benchmarks.
+
+`generate_activity` goes through the same functions real use does: classes and learners by
+kit.roster, sign-ins, lessons read and quiz answers by kit.events.append with the bodies the
+web views write (answers graded by kit.content.quiz.grade against the installed packs' quizzes;
+with no pack installed, against a small built-in course outline). Learners differ in how often
+they come and how well they answer, and get better with practice; mistakes are plausible ones
+(a neighbouring choice, a near number, a typo). Clocks are the real ones: a year of activity
+generated in a minute carries a minute of timestamps.
+
+`bulk_activity` makes the same kinds of events with the same bodies, but stamped over the
+simulated days and inserted many at a time instead of one `append` each: the benchmarks need
+a million events quickly. It is for benchmarks only; nothing else should write events so.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+import sqlite_utils
+
+from . import roster
+from .db import transaction
+from .events import append, device_id, format_hlc, observe
+
+FIRST_NAMES = ("Amina", "Youssef", "Fatima", "Omar", "Khadija", "Ibrahim", "Aïcha", "Moussa", "Mariam",
+               "Hamza", "Salma", "Idriss", "Zineb", "Adama", "Awa", "Karim", "Nadia", "Bilal", "Leïla",
+               "Souleymane", "Hawa", "Mehdi", "Rokia", "Ismaël", "Inès", "Cheikh", "Yasmine", "Oumar")
+FAMILY_NAMES = ("Diallo", "Benali", "Traoré", "El Amrani", "Coulibaly", "Haddad", "Keita", "Ouédraogo",
+                "Mansouri", "Sow", "Cissé", "Bouzid", "Diop", "Kaboré", "Toure", "Chraibi")
+SCHOOL_DAYS_PER_WEEK = 5
+
+
+@dataclass
+class Demo:
+    classes: int = 0
+    learners: int = 0
+    events: int = 0
+    by_kind: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DemoLesson:
+    pack: str
+    lesson: str
+    lang: str
+    questions: tuple  # of kit.content.quiz.Question, or of question ids for the built-in outline
+
+
+@dataclass
+class DemoLearner:
+    id: str
+    class_id: str
+    presence: float        # chance to come on a school day
+    skill: float           # chance to answer right at first
+    next_lesson: int = 0
+
+
+def course_outline(db: sqlite_utils.Database, rng: random.Random) -> list[DemoLesson]:
+    """The installed packs' lessons and quizzes, or a built-in numeracy outline."""
+    from .content import library
+    out = []
+    for course in library.list_courses(db):
+        lang = course.lang_for("fr")
+        quizzes = library.quizzes(db, course.id, lang)
+        for info in library.lessons(db, course.id, lang):
+            quiz = quizzes.get(info.lesson_id)
+            questions = tuple(q for q in (quiz.questions if quiz else []) if q.type in GRADED)
+            out.append(DemoLesson(course.id, info.lesson_id, lang, questions))
+    if out:
+        return out
+    return [DemoLesson("numeracy", f"{n:02d}-lesson", "fr", tuple(f"q{i}" for i in range(1, rng.randint(3, 7))))
+            for n in range(1, 25)]
+
+
+# --- plausible answers ------------------------------------------------------------------------
+
+def best_index(q) -> int:
+    return max(range(len(q.answers)), key=lambda i: q.answers[i].credit)
+
+
+def right_response(q) -> Any:
+    if q.type == "single":
+        return best_index(q)
+    if q.type == "multiple":
+        return [i for i, a in enumerate(q.answers) if a.credit > 0]
+    if q.type == "truefalse":
+        return bool(q.answer)
+    if q.type == "short":
+        return q.answers[best_index(q)].text.replace("*", "")
+    if q.type == "numeric":
+        a = q.answers[best_index(q)]
+        return str(a.value if a.value is not None else a.min)
+    if q.type == "matching":
+        choices = q.match_choices()
+        return [choices.index(right) for _, right in q.pairs]
+    return list(range(len(q.items)))  # ordering
+
+
+def wrong_response(q, rng: random.Random) -> Any:
+    """A mistake a learner could make: the neighbouring choice, one box too many, a near
+    number, a letter missing, two items swapped."""
+    right = right_response(q)
+    if q.type == "single":
+        return (right + rng.choice((-1, 1))) % max(len(q.answers), 1)
+    if q.type == "multiple":
+        return sorted(set(right) ^ {rng.randrange(len(q.answers))})
+    if q.type == "truefalse":
+        return not right
+    if q.type == "short":
+        return right[:-1] if len(right) > 1 else right + "?"
+    if q.type == "numeric":
+        try:
+            return str(float(right) + rng.choice((-10, -1, 1, 10)))
+        except ValueError:
+            return "0"
+    swapped = list(right)
+    if len(swapped) > 1:
+        i = rng.randrange(len(swapped) - 1)
+        swapped[i], swapped[i + 1] = swapped[i + 1], swapped[i]
+    return swapped
+
+
+GRADED = ("single", "multiple", "truefalse", "short", "numeric", "matching", "ordering")
+
+
+def answer_body(lesson: DemoLesson, question, knows: bool, rng: random.Random) -> dict:
+    """The quiz.answer body the web writes, graded as the web grades."""
+    if isinstance(question, str):  # the built-in outline: a 4-choice question, answer 0
+        response = 0 if knows else rng.randint(1, 3)
+        credit, correct, qid = (1.0 if knows else 0.0), knows, question
+    else:
+        from .content.quiz import grade
+        response = right_response(question) if knows else wrong_response(question, rng)
+        marked = grade(question, response)
+        credit, correct, qid = marked.credit, marked.correct, question.id
+    return {"pack": lesson.pack, "lesson": lesson.lesson, "lang": lesson.lang, "question": qid,
+            "credit": credit, "correct": correct, "response": response}
+
+
+# --- the simulation ---------------------------------------------------------------------------
+
+def school_day_events(learner: DemoLearner, lessons: list[DemoLesson], rng: random.Random) -> Iterator[tuple]:
+    """What one learner does on a day they come: (kind, body, client uid or None)."""
+    yield "signin", {"class_id": learner.class_id}, None
+    for _ in range(rng.choice((1, 1, 1, 2))):
+        lesson = lessons[learner.next_lesson % len(lessons)]
+        yield "lesson.read", {"pack": lesson.pack, "lesson": lesson.lesson, "lang": lesson.lang}, str(uuid.uuid4())
+        passed = True
+        for question in lesson.questions:
+            knows = rng.random() < learner.skill
+            passed &= knows
+            yield "quiz.answer", answer_body(lesson, question, knows, rng), str(uuid.uuid4())
+        if passed or rng.random() < 0.3:  # move on when it went well, or sometimes anyway
+            learner.next_lesson += 1
+        learner.skill = min(0.97, learner.skill + 0.004)  # practice helps
+
+
+def make_roster(db: sqlite_utils.Database, learners: int, rng: random.Random,
+                class_size: int = 30) -> "tuple[int, list[DemoLearner]]":
+    """Classes of about `class_size` and their learners, through kit.roster (PINs hashed)."""
+    people: list[DemoLearner] = []
+    classes = max(1, -(-learners // class_size))
+    for c in range(classes):
+        klass = roster.create_class(db, f"Classe {c // 3 + 1}{'ABC'[c % 3]}")
+        for _ in range(min(class_size, learners - len(people))):
+            name = f"{rng.choice(FIRST_NAMES)} {rng.choice(FAMILY_NAMES)}"
+            pin = f"{rng.randrange(10000):04d}"
+            learner = roster.add_learner(db, klass.id, name, pin=pin)
+            people.append(DemoLearner(learner.id, klass.id, presence=rng.uniform(0.6, 0.97),
+                                      skill=rng.uniform(0.35, 0.9)))
+    return classes, people
+
+
+def school_days(days: int) -> Iterator[int]:
+    for day in range(days):
+        if day % 7 < SCHOOL_DAYS_PER_WEEK:
+            yield day
+
+
+def generate_activity(db: sqlite_utils.Database, learners: int, days: int, seed: int = 0,
+                      progress: "Callable[[int, int], None] | None" = None) -> Demo:
+    """Classes, learners and `days` days of their activity, through the domain functions."""
+    rng = random.Random(seed)
+    lessons = course_outline(db, rng)
+    classes, people = make_roster(db, learners, rng)
+    demo = Demo(classes, len(people), events=classes + len(people))
+    total = len(list(school_days(days)))
+    for n, _day in enumerate(school_days(days), start=1):
+        with transaction(db):  # one day, one transaction: appends join it
+            for learner in people:
+                if rng.random() >= learner.presence:
+                    continue
+                for kind, body, uid in school_day_events(learner, lessons, rng):
+                    append(db, kind, body, learner_id=learner.id, uid=uid)
+                    demo.events += 1
+                    demo.by_kind[kind] = demo.by_kind.get(kind, 0) + 1
+        if progress:
+            progress(n, total)
+    return demo
+
+
+def generate_day(db: sqlite_utils.Database, seed: int = 0) -> Demo:
+    """One more school day for the learners already here, through the domain functions."""
+    from . import records
+    rng = random.Random(seed)
+    lessons = course_outline(db, rng)
+    demo = Demo()
+    with transaction(db):
+        for rec in records.all_of(db, "learner"):
+            learner = DemoLearner(rec["id"], rec.get("class_id", ""), rng.uniform(0.6, 0.97), rng.uniform(0.35, 0.9),
+                                  next_lesson=rng.randrange(len(lessons)))
+            if rng.random() >= learner.presence:
+                continue
+            demo.learners += 1
+            for kind, body, uid in school_day_events(learner, lessons, rng):
+                append(db, kind, body, learner_id=learner.id, uid=uid)
+                demo.events += 1
+                demo.by_kind[kind] = demo.by_kind.get(kind, 0) + 1
+    return demo
+
+
+def bulk_activity(db: sqlite_utils.Database, learners: int, days: int, seed: int = 0,
+                  start_ms: int = 1_700_000_000_000) -> Demo:
+    """Benchmarks only: the same simulation, roster included (as record.set events without
+    PIN hashing), stamped over the simulated days and inserted in bulk."""
+    rng = random.Random(seed)
+    lessons = course_outline(db, rng)
+    dev = device_id(db)
+    seq = db.execute("SELECT COALESCE(MAX(seq), 0) FROM events WHERE device_id = ?", [dev]).fetchone()[0]
+    rows: list[tuple] = []
+
+    def add(kind: str, body: dict, learner: "str | None", uid: "str | None", ms: int) -> None:
+        rows.append((uid, dev, 0, format_hlc(ms, 0), kind, learner,
+                     json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))))
+
+    people: list[DemoLearner] = []
+    classes = max(1, -(-learners // 30))
+    for c in range(classes):
+        cid = uuid.UUID(int=rng.getrandbits(128)).hex
+        add("record.set", {"kind": "class", "id": cid, "fields": {"name": f"Classe {c + 1}", "code": f"{1000 + c}",
+                                                                     "login": "pin", "self_register": False}},
+            None, None, start_ms)
+        for _ in range(min(30, learners - len(people))):
+            lid = uuid.UUID(int=rng.getrandbits(128)).hex
+            add("record.set", {"kind": "learner", "id": lid, "fields": {
+                "name": f"{rng.choice(FIRST_NAMES)} {rng.choice(FAMILY_NAMES)}", "class_id": cid}}, lid, None, start_ms)
+            people.append(DemoLearner(lid, cid, rng.uniform(0.6, 0.97), rng.uniform(0.35, 0.9)))
+    day_ms = 86_400_000
+    for day in school_days(days):
+        for learner in people:
+            if rng.random() >= learner.presence:
+                continue
+            ms = start_ms + day * day_ms + rng.randrange(8 * 3_600_000, 16 * 3_600_000)
+            for kind, body, uid in school_day_events(learner, lessons, rng):
+                ms += rng.randrange(5_000, 90_000)
+                add(kind, body, learner.id, uid, ms)
+    rows.sort(key=lambda r: r[3])  # learners' days interleave: hand out seqs in clock order
+    rows = [(r[0] or f"{dev}:{i}", r[1], i, *r[3:]) for i, r in enumerate(rows, start=seq + 1)]
+    with transaction(db):
+        from .events import insert_foreign_rows
+        insert_foreign_rows(db, rows)
+        observe(db, rows[-1][3])
+    kinds: dict = {}
+    for r in rows:
+        kinds[r[4]] = kinds.get(r[4], 0) + 1
+    return Demo(classes, len(people), len(rows), kinds)
