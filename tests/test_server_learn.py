@@ -252,3 +252,16 @@ def test_course_pages_need_a_signed_in_learner(installed, client):
 def test_unknown_course_lesson_or_quiz_is_404(learner):
     for url in ["/c/nope", "/c/mini/nope", "/c/mini/nope/quiz", "/c/mini/phone/nope"]:
         assert learner.get(url).status_code == 404
+
+
+def test_every_post_form_on_the_learners_pages_carries_the_csrf_token(learner):
+    pages = ["/", "/c/mini", "/c/mini/passwords", QUIZ, "/search?q=eleve"]
+    pass_quiz(learner)
+    pages.append(QUIZ)                               # the score page
+    for url in pages:
+        html = learner.get(url).text
+        forms = re.findall(r"<form\b[^>]*>.*?</form>", html, re.S)
+        posts = [f for f in forms if 'method="post"' in f.split(">")[0]]
+        assert posts, url
+        assert all('name="csrf"' in f for f in posts), url
+        assert all('method="post"' in f.split(">")[0] or 'name="csrf"' not in f for f in forms)

@@ -7,7 +7,7 @@ codes are limited by kit.roster per learner and per address.
 
 from __future__ import annotations
 
-from flask import Response, abort, g, redirect, render_template, request, session, url_for
+from flask import Response, abort, redirect, render_template, request, session, url_for
 
 from ... import roster
 from ...errors import RosterError
