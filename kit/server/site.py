@@ -28,6 +28,7 @@ ERROR_TEXT = {
     403: (N_("This page is not for you"), N_("If you were filling in a form, it may have expired: go back, reload the page and try again.")),
     404: (N_("Page not found"), N_("The page may have moved, or the address has a typo.")),
     405: (N_("Something in that request was wrong"), N_("Go back and try again.")),
+    413: (N_("Something in that request was wrong"), N_("Go back and try again.")),
     429: (N_("Too many tries"), N_("Wait a few minutes, then try again.")),
     500: (N_("Something went wrong on the server"), N_("Try again in a moment. If it keeps happening, tell your teacher.")),
 }

@@ -16,6 +16,7 @@ from ...content.quiz import Quiz
 from ...events import append, learner_events
 from ...progress import DEFAULT_M, DEFAULT_N, CourseProgress, LessonOutline, QuizOutline, course_progress
 from ..csrf import token as csrf_token
+from ..i18n import RTL
 from ..store import get_db
 from . import bp, signed_in
 
@@ -125,7 +126,7 @@ def lesson(pack_id: str, lesson_id: str) -> Response:
         previous, following = neighbours(course, lesson_id, lang)
         resp = make_response(render_template(
             "learn/lesson.html", course=course, lesson=found, previous=previous, following=following,
-            read_token=read_token, rtl_content=lang in current_app.jinja_env.globals["RTL"]))
+            read_token=read_token, rtl_content=lang in RTL))
     resp.set_etag(etag, weak=True)
     resp.headers["Cache-Control"] = "private, no-cache"
     return resp
