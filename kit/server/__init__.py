@@ -11,8 +11,9 @@ SECURE_COOKIES (False: a hotspot serves plain http; set True behind https), TEST
 
 from __future__ import annotations
 
-import os
+import hashlib
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, Mapping
 
 from flask import Flask
@@ -49,7 +50,7 @@ def create_app(config: "Mapping[str, Any] | None" = None) -> Flask:
         PERMANENT_SESSION_LIFETIME=timedelta(days=int(config.pop("SESSION_DAYS", 60))),
         SESSION_REFRESH_EACH_REQUEST=False,
         MAX_CONTENT_LENGTH=256 * 1024,
-        KIT_BUILD=os.urandom(4).hex(),  # changes page validators when the server restarts
+        KIT_BUILD=build_id(),  # page validators change when the server's pages change
     )
     app.config.update(config)
     app.extensions["kit"] = Store(data)
@@ -62,3 +63,14 @@ def create_app(config: "Mapping[str, Any] | None" = None) -> Flask:
     app.register_blueprint(learn_bp)
     compression.init_app(app)
     return app
+
+
+def build_id() -> str:
+    """A hash of the templates, stylesheet and translations: an upgrade of the kit changes
+    every page's ETag, a restart does not (phones keep their cached lessons)."""
+    digest = hashlib.sha256()
+    root = Path(__file__).parent
+    for path in sorted(p for folder in ("templates", "static", "translations")
+                       for p in (root / folder).rglob("*") if p.is_file()):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:8]
