@@ -195,3 +195,30 @@ def test_kit_sync_push_pull_and_auto_commands(world):
     assert version_vector(b.db) == version_vector(hub.db)
     out = run(main, ["sync", "auto", "--hub", "http://127.0.0.1:9", "--once", "--data", str(b.data.root)])
     assert out.exit_code == 1 and "not synced" in out.output
+
+
+def test_the_blueprint_mounts_on_the_kit_app_and_skips_its_csrf_check(world):
+    from kit.server import create_app
+    from kit.sync.hub import create_sync_blueprint
+    hub, a, b, url = world
+    app = create_app({"DATA": hub.data, "TESTING": True})
+    app.register_blueprint(create_sync_blueprint(), url_prefix="/sync")
+    body = b"{}"
+    response = app.test_client().post("/sync/hello", data=body, headers=auth.sign(a.key(), "POST", "/sync/hello", body))
+    assert response.status_code == 200 and response.get_json()["device_id"] == hub.device_id
+    app.extensions["kit"].close()
+
+
+def test_kit_sync_enrol_new_code_and_role_commands(tmp_path):
+    hub = server(tmp_path, "Hub")
+    hub.close()
+    run = CliRunner().invoke
+    assert "syncs as a school" in run(main, ["sync", "role", "--data", str(hub.data.root)]).output
+    assert "syncs as a hub" in run(main, ["sync", "role", "hub", "--data", str(hub.data.root)]).output
+    out = run(main, ["sync", "enrol", "--new-code", "--data", str(hub.data.root)])
+    code = out.output.strip().rsplit(" ", 1)[1]
+    school = server(tmp_path, "School")
+    school.close()
+    with served(hub.data) as url:
+        out = run(main, ["sync", "enrol", "--hub", url, "--code", code, "--data", str(school.data.root)])
+    assert out.exit_code == 0 and "Enrolled with hub Hub" in out.output, out.output

@@ -207,9 +207,8 @@ def usb_cmd(path: "Path | None", data: str) -> None:
         sys.exit(1)
 
 
-def link_report(report) -> str:
-    resumed = f", resumed {len(report.resumed)} transfer(s)" if report.resumed else ""
-    return resumed
+def resumed_note(report) -> str:
+    return f", resumed {len(report.resumed)} interrupted transfer(s)" if report.resumed else ""
 
 
 @sync.command("push")
@@ -224,7 +223,7 @@ def push_cmd(hub_url: str, data: str) -> None:
     finally:
         inst.close()
     click.echo(f"Pushed {report.pushed_events} events ({report.pushed_new} new to the hub), "
-               f"{report.bytes_sent} bytes{link_report(report)}")
+               f"{report.bytes_sent} bytes{resumed_note(report)}")
 
 
 @sync.command("pull")
@@ -239,7 +238,7 @@ def pull_cmd(hub_url: str, data: str) -> None:
     finally:
         inst.close()
     click.echo(f"Pulled {report.pulled_events} events ({report.pulled_new} new here), "
-               f"{report.bytes_received} bytes{link_report(report)}")
+               f"{report.bytes_received} bytes{resumed_note(report)}")
     for name, what in report.packs:
         click.echo(f"pack {name}: {what}", err=what.startswith("refused"))
     if any(w.startswith("refused") for _, w in report.packs):

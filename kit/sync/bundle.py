@@ -83,6 +83,7 @@ MAX_MEMBER = 128 << 20
 MAX_MEMBERS = 10_000
 MAX_RATIO = 200
 MAX_BODY = 64 << 10
+IMPORT_CACHE_KIB = -65536  # 64 MB of page cache while importing (negative: KiB, as SQLite takes it)
 ESTIMATED_BYTES_PER_EVENT = 120  # compressed events run about 40; the rest is a margin
 
 DEVICE_ID = re.compile(r"[0-9a-f]{16}")
@@ -471,6 +472,8 @@ def import_bundle(inst: Instance, path: "str | Path", progress: "Progress | None
     held = version_vector(db)
     missing = any(held.get(dev, 0) < to for dev, (_, to) in bundle.covers.items())
     new = done = 0
+    cache = db.execute("PRAGMA cache_size").fetchone()[0]
+    db.execute(f"PRAGMA cache_size = {IMPORT_CACHE_KIB}")  # index pages of a big log stay in memory
     try:
         with transaction(db):
             if missing:  # else a replay: every event is held, so none needs reading
@@ -486,5 +489,7 @@ def import_bundle(inst: Instance, path: "str | Path", progress: "Progress | None
                                   bundle.signer_role, manifest["holds"], devices, new > 0)
     except BundleError as e:
         raise BundleError(f"{Path(path).name}: {e}") from None
+    finally:
+        db.execute(f"PRAGMA cache_size = {int(cache)}")
     return ImportReport(Path(path), bundle.origin, str(manifest["origin"].get("name", "")),
                         bundle.event_count, new, int(manifest["counts"].get("learners", 0) or 0))
