@@ -8,9 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from whoosh import index as whoosh_index
+
+from kit.content import search as search_module
 from kit.content.analyzers import forms, light_stem
 from kit.content.search import (INDEX_NAME, SearchService, index_size_bytes, plain_text, quiz_text,
                                  search, update_index)
+from kit.errors import ConfigError
 
 from conftest import corpus
 
@@ -336,6 +340,26 @@ def test_index_of_an_older_format_is_rebuilt(library, inst):
         path.rename(path.with_name(path.name.replace(INDEX_NAME, "lessons_v0")))
     assert update_index(library, inst.db).rebuilt
     assert found(library, "eleve", "fr") == ["passwords"]
+
+
+def test_update_waits_for_another_writer_then_says_what_to_do(library, inst, monkeypatch):
+    monkeypatch.setattr(search_module, "WRITER_LOCK_TIMEOUT", 0.2)
+    add_pack(inst.db, version="1.0.1")
+    other = whoosh_index.open_dir(str(library), indexname=INDEX_NAME).writer()
+    try:
+        with pytest.raises(ConfigError, match="locked by another kit process"):
+            update_index(library, inst.db)
+    finally:
+        other.cancel()
+    assert update_index(library, inst.db).indexed == ["digital"]
+
+
+def test_service_on_an_unreadable_index_says_how_to_rebuild_it(library):
+    for path in library.glob("*.toc"):
+        path.write_bytes(b"garbage")
+    service = SearchService(library)
+    with pytest.raises(ConfigError, match="rebuild"):
+        service.search("eleve", "fr")
 
 
 def test_open_service_sees_updates_and_rebuilds(library, inst):

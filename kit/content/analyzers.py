@@ -63,8 +63,8 @@ _ARABIC_STOPS = """في من إلى الى على عن مع هذا هذه ذلك
     أم بل كيف لماذا متى أين هل"""
 
 
-def _folded(words: "set[str] | frozenset[str]") -> frozenset[str]:
-    return frozenset(fold(w) for w in words)
+def _folded(stops: "set[str] | frozenset[str]") -> frozenset[str]:
+    return frozenset(fold(w) for w in stops)
 
 
 STOP_WORDS: dict[str, frozenset[str]] = {
@@ -109,7 +109,7 @@ def _stemmer(language: str) -> snowballstemmer.stemmer:
 
 # Pure-Python Snowball costs tens of microseconds a word; a language's vocabulary is small, so
 # the cache makes indexing 5,000 lessons and re-analysing a query cheap.
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=100_000)
 def forms(lang: str, word: str) -> tuple[str, ...]:
     """The terms a lowercased `word` becomes in `lang` (a bucket); none for a stop word."""
     folded = fold(word)
@@ -139,9 +139,6 @@ class StemFoldFilter(Filter):
     def __init__(self, lang: str):
         self.lang = lang
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, StemFoldFilter) and other.lang == self.lang
-
     def __call__(self, tokens):
         lang = self.lang
         for t in tokens:
@@ -166,7 +163,7 @@ def surface(word: str) -> str:
     return _ARABIC_HARAKAT.sub("", unicodedata.normalize("NFC", word.lower()))
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=50_000)
 def _spellings(word: str) -> tuple[str, str]:
     return fold(word), surface(word)
 

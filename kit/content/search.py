@@ -72,7 +72,7 @@ MAX_QUERY_CHARS = 200       # a search box, not a document: longer input is cut
 MAX_QUERY_WORDS = 12
 MAX_LIMIT = 100
 SNIPPET_CHARS = 160
-WRITER_LIMIT_MB = 48        # posting buffer before spilling to disk: room to spare on a 1 GB Pi
+WRITER_LIMIT_MB = 32        # posting buffer before spilling to disk: room to spare on a 1 GB Pi
 WRITER_LOCK_TIMEOUT = 300   # seconds to wait for another process's update to finish
 CACHED_QUERIES = 256        # a classroom searches the same words: answer them from memory
 
@@ -138,26 +138,29 @@ def update_index(index_dir: Path, db: sqlite_utils.Database) -> IndexReport:
     index_dir = Path(index_dir)
     ix, rebuilt = _open_or_rebuild(index_dir)
     report = IndexReport(rebuilt=rebuilt)
-    # One read snapshot: the versions compared and the lessons indexed are the same state.
-    with transaction(db, immediate=False):
-        wanted = _pack_stamps(db)
-        with ix.searcher() as searcher:
-            if not any(_plan(_indexed_stamps(searcher), wanted)):
-                return report
-        writer = _writer(ix, index_dir)
-        try:
-            # Another process may have updated the index while we waited for its lock.
+    with ix.searcher() as searcher:
+        if not any(_plan(_indexed_stamps(searcher), _pack_stamps(db))):
+            return report
+    writer = _writer(ix, index_dir)
+    try:
+        # Read the database only now, holding the index's lock, in one snapshot: if another
+        # process updated the index while we waited, we start from its work and newer rows.
+        with transaction(db, immediate=False):
+            wanted = _pack_stamps(db)
             with writer.searcher() as searcher:
                 report.indexed, report.removed = _plan(_indexed_stamps(searcher), wanted)
             for pack_id in report.indexed + report.removed:
                 writer.delete_by_term("pack_id", pack_id)
             for pack_id in report.indexed:
                 report.lessons += _index_pack(writer, db, pack_id, wanted[pack_id])
-        except BaseException:
-            writer.cancel()
-            raise
-        # Merging segments is left to whoosh's policy: a full optimize would rewrite everything.
-        writer.commit(optimize=False)
+    except BaseException:
+        writer.cancel()
+        raise
+    if not (report.indexed or report.removed):
+        writer.cancel()
+        return report
+    # Merging segments is left to whoosh's policy: a full optimize would rewrite everything.
+    writer.commit(optimize=False)
     return report
 
 
@@ -218,8 +221,11 @@ def _rebuild(index_dir: Path) -> whoosh_index.Index:
     shutil.rmtree(fresh, ignore_errors=True)
     fresh.mkdir(parents=True)
     whoosh_index.create_in(str(fresh), SCHEMA, indexname=INDEX_NAME)
-    if index_dir.exists():
+    shutil.rmtree(old, ignore_errors=True)
+    try:
         os.replace(index_dir, old)
+    except FileNotFoundError:   # no index yet, or another process is swapping it too
+        pass
     try:
         os.replace(fresh, index_dir)
     except OSError:
