@@ -144,3 +144,25 @@ def test_usb_reports_a_refused_pack_and_exits_1(dirs):
     (stick / "kit" / "packs" / "numeracy-1.2.0.kitpack").write_bytes(b"not really a pack")
     out = kit("sync", "usb", stick, "--data", school)
     assert out.exit_code == 1 and "pack numeracy-1.2.0.kitpack: refused" in out.output
+
+
+def test_a_hub_visit_writes_one_bundle_per_school_and_each_school_takes_its_own(tmp_path):
+    from kit.sync.usb import visit
+    from syncworld import enrol
+    hub = server(tmp_path, "Hub", role="hub")
+    a, b = server(tmp_path, "School A"), server(tmp_path, "School B")
+    enrol(hub, a, b)
+    activity(a, "LA", 2)
+    activity(b, "LB", 2)
+    stick = tmp_path / "stick"
+    stick.mkdir()
+    visit(a, stick), visit(b, stick)
+    report = visit(hub, stick)
+    assert len(report.imported) == 2 and len(report.exported) == 2
+    assert {r.destination for r in report.exported} == {a.device_id, b.device_id}
+    for school in (a, b):
+        got = visit(school, stick)
+        assert [r.origin for r in got.imported] == [hub.device_id] and not got.refused
+        assert truth(school)["events"] == truth(hub)["events"]
+    for inst in (hub, a, b):
+        inst.close()

@@ -30,6 +30,9 @@ class Bar:
         self.label, self.bar, self.shown = label, None, 0
 
     def __call__(self, done: int, total: int) -> None:
+        if done < self.shown:  # the next file or bundle of a visit: a new bar
+            self.close()
+            self.shown = 0
         if self.bar is None and total >= BAR_FROM:
             self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
             self.bar.__enter__()

@@ -126,9 +126,11 @@ def plan_export(inst: Instance, since: "dict[str, int]") -> "dict[str, list[int]
     return {dev: [since.get(dev, 0), top] for dev, top in sorted(held.items()) if top > since.get(dev, 0)}
 
 
-def bundle_name(origin: str, covers: "dict[str, list[int]]") -> str:
-    """<origin>-<from>-<to>.kitsync, from/to summed over devices (a single school: its seqs)."""
-    return f"{origin}-{sum(r[0] for r in covers.values()) + 1}-{sum(r[1] for r in covers.values())}{SUFFIX}"
+def bundle_name(origin: str, covers: "dict[str, list[int]]", destination: "str | None" = None) -> str:
+    """<origin>-<from>-<to>[-for-<destination>].kitsync, from/to summed over devices (for a
+    school's own events: its seqs). Bundles for different destinations never share a name."""
+    span = f"{sum(r[0] for r in covers.values()) + 1}-{sum(r[1] for r in covers.values())}"
+    return f"{origin}-{span}{f'-for-{destination}' if destination else ''}{SUFFIX}"
 
 
 def export_bundle(inst: Instance, dest_path: "str | Path", since_vector: "dict[str, int] | None" = None,
@@ -141,7 +143,7 @@ def export_bundle(inst: Instance, dest_path: "str | Path", since_vector: "dict[s
         return ExportReport(None, 0, 0, 0, {}, destination)
     dest = Path(dest_path)
     if dest.is_dir():
-        dest = dest / bundle_name(inst.device_id, covers)
+        dest = dest / bundle_name(inst.device_id, covers, destination)
     total = sum(to - frm for frm, to in covers.values())
     check_free_space(dest.parent, total * ESTIMATED_BYTES_PER_EVENT + (1 << 20))
     tmp = dest.with_name(f".{dest.name}.partial")
@@ -283,7 +285,7 @@ class VerifiedBundle:
                 data = strictzip.read_member(f, self.members[entry["name"]], packed)
                 if (hashlib.sha256(data).hexdigest(), packed.hexdigest()) != (entry["sha256"], entry["packed_sha256"]):
                     raise BundleError(f"{self.path.name}: {entry['name']} changed while it was being read")
-                rows = parse_events(data, expected, self.covers, entry["name"])
+                rows = parse_events(data, expected, entry["name"])
                 if len(rows) != entry["events"]:
                     raise BundleError(f"{self.path.name}: {entry['name']} holds {len(rows)} events, "
                                       f"the manifest says {entry['events']}")
@@ -412,7 +414,7 @@ ENCODE_BODY = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=("
 DECODE_LINE = json.JSONDecoder(parse_constant=reject_constant).raw_decode
 
 
-def parse_events(data: bytes, expected: "dict[str, int]", covers: dict, member: str) -> list[tuple]:
+def parse_events(data: bytes, expected: "dict[str, int]", member: str) -> list[tuple]:
     """Parse and check one member's events; `expected` (next seq per device) advances."""
     rows = []
     try:
