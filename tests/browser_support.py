@@ -1,0 +1,271 @@
+"""Fixtures for the browser tests: a real `kit serve` on loopback, holding the sample courses
+and a class of learners, and Debian's Chromium dressed as a cheap phone (Playwright).
+
+Nothing here is faked: the courses are built from content/ and installed with the `kit`
+command, the class is made with `kit users`, the server is `kit serve` in its own process,
+and the browser is /usr/bin/chromium (never a downloaded one). Quizzes are answered from the
+installed quiz itself (kit.content.library), so a test knows which answer is right without
+copying the course's keys into the test.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+from markupsafe import Markup
+
+from kit.config import DataDir
+from kit.content import library
+from kit.content.quiz import FULL, Question, Quiz
+from kit.db import open_db
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ANDROID_UA = ("Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) "
+              "Chrome/120.0.0.0 Mobile Safari/537.36")
+PHONE_WIDTH, PHONE_HEIGHT = 360, 640
+# Fail fast: every page of the kit is served from loopback in a few milliseconds.
+STEP_TIMEOUT_MS = 10_000
+
+CLASS_NAME, CLASS_CODE = "CP1 A", "4321"
+# One learner per test, so that no test sees another's progress.
+LEARNERS = {"Amina": "4821", "Karim": "1357", "Yasmine": "2468", "Omar": "9753",
+            "Sara": "8642", "Nadia": "3141", "Leila": "2718"}
+
+
+def kit(*args: str) -> str:
+    """Run the real `kit` command; its output, or the test fails with its error."""
+    done = subprocess.run([sys.executable, "-m", "kit", *args], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, f"kit {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+def make_site(root: Path) -> DataDir:
+    """A data dir with every sample course installed and the class CP1 A of LEARNERS."""
+    data = root / "data"
+    kit("init", "--data", str(data))
+    sources = sorted(str(p) for p in (ROOT / "content").iterdir() if (p / "course.yml").exists())
+    kit("pack", "build", *sources, "--output", str(root / "packs"), "--data", str(data))
+    kit("pack", "install", *sorted(str(p) for p in (root / "packs").glob("*.kitpack")), "--data", str(data))
+    kit("users", "add-class", CLASS_NAME, "--code", CLASS_CODE, "--data", str(data))
+    for name, pin in LEARNERS.items():
+        kit("users", "add-learner", CLASS_CODE, name, "--pin", pin, "--data", str(data))
+    return DataDir(data)
+
+
+def wait_for(url: str, proc: subprocess.Popen, seconds: float = 20) -> None:
+    """Until `url` answers 200 (the server is up), or fail if the server died or never came."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"kit serve exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise AssertionError(f"{url} did not answer within {seconds} s")
+
+
+@contextmanager
+def served(data: DataDir, log: Path, threads: int = 4) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`kit serve` on a free loopback port, as its own process: (base URL, process).
+
+    Output goes to a file, not a pipe, so a chatty server can never block on a full pipe;
+    the address is read from the banner it prints. Stopped by its pid at the end.
+    """
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "kit", "serve", "--data", str(data.root),
+                                 "--host", "127.0.0.1", "--port", "0", "--threads", str(threads)],
+                                cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        base = banner_address(log, proc)
+        wait_for(base + "healthz", proc)
+        yield base, proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def banner_address(log: Path, proc: subprocess.Popen, seconds: float = 20) -> str:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        m = re.search(r"Learners open: (http://127\.0\.0\.1:\d+/)", log.read_text(errors="replace"))
+        if m:
+            return m.group(1)
+        if proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    raise AssertionError(f"kit serve printed no address:\n{log.read_text(errors='replace')[-2000:]}")
+
+
+@dataclass
+class Site:
+    """The running server the browser tests visit."""
+    url: str
+    data: DataDir
+    class_name: str = CLASS_NAME
+    pins: dict[str, str] = field(default_factory=lambda: dict(LEARNERS))
+
+    def quiz(self, pack_id: str, lesson_id: str, lang: str) -> Quiz:
+        db = open_db(self.data.db_path, migrate=False)
+        try:
+            found = library.quiz(db, pack_id, lesson_id, lang)
+        finally:
+            db.conn.close()
+        assert found is not None, f"no quiz for {pack_id}/{lesson_id} in {lang}"
+        return found
+
+    def lessons(self, pack_id: str, lang: str) -> list[library.LessonInfo]:
+        db = open_db(self.data.db_path, migrate=False)
+        try:
+            return library.lessons(db, pack_id, lang)
+        finally:
+            db.conn.close()
+
+
+def require_chromium() -> None:
+    """Skip when there is no browser to drive; under CI the browser tests must run."""
+    missing = None
+    if not CHROMIUM.exists():
+        missing = f"{CHROMIUM} is missing (apt-get install chromium; scripts/test does it)"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            missing = "playwright is not installed (pip install -e '.[test]')"
+    if missing:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"browser tests must run under CI: {missing}")
+        pytest.skip(missing)
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory) -> Iterator[Site]:
+    """The sample courses and class CP1 A, served by a real `kit serve` on loopback."""
+    require_chromium()
+    root = tmp_path_factory.mktemp("browser-site")
+    data = make_site(root)
+    with served(data, root / "serve.log") as (url, _proc):
+        yield Site(url, data)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def shots(tmp_path_factory) -> Path:
+    """Where screenshots go: $KIT_SHOTS when set (to look at them), else a temp dir."""
+    wanted = os.environ.get("KIT_SHOTS")
+    if wanted:
+        Path(wanted).mkdir(parents=True, exist_ok=True)
+        return Path(wanted)
+    return tmp_path_factory.mktemp("shots")
+
+
+@pytest.fixture
+def phone(browser) -> Iterator[Callable]:
+    """A factory of fresh phones (each its own cookies and cache): phone(locale="fr-FR", js=True)
+    gives a Page 360×640, touch, mobile, with that Accept-Language."""
+    contexts = []
+
+    def open_phone(locale: str = "fr-FR", js: bool = True):
+        ctx = browser.new_context(viewport={"width": PHONE_WIDTH, "height": PHONE_HEIGHT},
+                                  device_scale_factor=2, is_mobile=True, has_touch=True,
+                                  user_agent=ANDROID_UA, locale=locale, java_script_enabled=js)
+        ctx.set_default_timeout(STEP_TIMEOUT_MS)
+        contexts.append(ctx)
+        return ctx.new_page()
+
+    yield open_phone
+    for ctx in contexts:
+        ctx.close()
+
+
+# --- what a learner does ----------------------------------------------------------------
+
+def sign_in(page, site: Site, name: str) -> None:
+    """Class → name → four taps on the PIN keypad, as a learner does it."""
+    page.goto(site.url)
+    page.locator("ul.choices a", has_text=site.class_name).click()
+    page.locator("ul.choices a", has_text=name).click()
+    for digit in site.pins[name]:
+        page.locator(f'.keys button[value="{digit}"]').click()
+    page.wait_for_url(site.url)
+
+
+def page_width(page) -> int:
+    """How wide the page's content is: more than the screen means a horizontal scroll."""
+    return page.evaluate("document.documentElement.scrollWidth")
+
+
+def html_attrs(page) -> tuple[str, str]:
+    """(lang, dir) of the page's <html>."""
+    html = page.locator("html")
+    return html.get_attribute("lang"), html.get_attribute("dir")
+
+
+def label(html: str) -> str:
+    """The text a select's option shows for a piece of quiz HTML."""
+    return " ".join(Markup(html).striptags().split())
+
+
+def answer(page, q: Question, right: bool = True) -> None:
+    """Fill in question `q` on the page, rightly or wrongly, from the installed quiz."""
+    name = f"a-{q.id}"
+    if q.type in ("single", "multiple"):
+        if right:
+            picks = [i for i, a in enumerate(q.answers) if (a.credit >= FULL if q.type == "single" else a.credit > 0)]
+        else:
+            picks = [next(i for i, a in enumerate(q.answers) if a.credit <= 0)]
+        for i in picks:
+            page.locator(f'input[name="{name}"][value="{i}"]').check()
+    elif q.type == "truefalse":
+        page.locator(f'input[name="{name}"][value="{str(q.answer == right).lower()}"]').check()
+    elif q.type in ("short", "numeric"):
+        full = next(a for a in q.answers if a.credit >= FULL)
+        text = (full.text if q.type == "short" else f"{full.value:g}") if right else "999999"
+        page.locator(f'input[name="{name}"]').fill(text)
+    elif q.type == "matching":
+        rights = [r for _, r in q.pairs]
+        for i in range(len(q.pairs)):
+            pick = rights[i] if right else rights[(i + 1) % len(rights)]
+            page.locator(f'select[name="{name}-{i}"]').select_option(label=label(pick))
+    elif q.type == "ordering":
+        order = q.items if right else list(reversed(q.items))
+        for slot, item in enumerate(order):
+            page.locator(f'select[name="{name}-{slot}"]').select_option(label=label(item))
+    elif q.type == "essay":
+        page.locator(f'textarea[name="{name}"]').fill("Une réponse pour mon enseignant.")
+    else:
+        raise AssertionError(f"no way to answer a {q.type} question")
+
+
+def numbers(text: str) -> list[int]:
+    """The whole numbers in a text, in whatever digits the locale writes them."""
+    return [int(n) for n in re.findall(r"\d+", text)]

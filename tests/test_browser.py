@@ -1,0 +1,176 @@
+"""A learner's phone in a real browser: Debian's Chromium (through Playwright) at 360×640,
+touch, against a real `kit serve` on loopback holding the sample courses.
+
+Sign in by class, name and PIN keypad; open a course; read a lesson; answer its quiz to the
+score: in French, in Arabic (right to left, nothing wider than the screen), and with
+JavaScript turned off. Also: the language switcher sticks, "Not you?" hands the phone on,
+and the search box finds a lesson typed without its accents.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+
+from browser_support import (PHONE_WIDTH, answer, browser, html_attrs, numbers, page_width, phone,  # noqa: F401
+                             shots, sign_in, site)
+
+pytestmark = pytest.mark.browser
+
+
+def fits_the_screen(page) -> None:
+    assert page_width(page) <= PHONE_WIDTH, f"{page.url} scrolls sideways ({page_width(page)} px wide)"
+
+
+def open_lesson(page, course_title: str, lesson_title: str) -> None:
+    """From the learner's home: tap the course, then the lesson."""
+    page.locator("ul.cards a", has_text=course_title).click()
+    page.locator("ol.lessons a", has_text=lesson_title).click()
+    assert page.locator("article h1").inner_text().strip()
+
+
+def score(page) -> tuple[int, int]:
+    """(score, out of) from the score page: its first and second numbers."""
+    got, out_of, *_ = numbers(page.locator("p.score").inner_text())
+    return got, out_of
+
+
+def answer_one_per_page(page, quiz, wrong: "set[str]" = frozenset(), check=lambda page: None) -> list[str]:
+    """Answer each question on its own page, then open the score; the verdict classes shown."""
+    verdicts = []
+    for _ in range(len(quiz.questions)):           # bounded: one page per question at most
+        qid = page.locator('input[name="question"]').get_attribute("value")
+        answer(page, quiz.find(qid), right=qid not in wrong)
+        check(page)
+        page.locator("form button.next").click()
+        verdicts.append(page.locator("section.fb").get_attribute("class"))
+        check(page)
+        page.locator("a.btn.next").click()
+        if page.locator("p.score").count():
+            return verdicts
+    raise AssertionError("the quiz never reached its score page")
+
+
+def test_a_french_learner_signs_in_reads_a_lesson_and_gets_full_marks(site, phone, shots):
+    page = phone("fr-FR")
+    sign_in(page, site, "Amina")
+    assert html_attrs(page) == ("fr", "ltr")
+    assert "Bonjour Amina" in page.locator("h1").inner_text()
+    first = site.lessons("digital-literacy", "fr")[0]
+    open_lesson(page, "Culture numérique", first.title)
+    assert page.locator("article").get_attribute("lang") == "fr"
+    fits_the_screen(page)
+    page.screenshot(path=shots / "fr-lesson.png")
+
+    page.locator('button[name="go"][value="quiz"]').click()
+    quiz = site.quiz("digital-literacy", first.lesson_id, "fr")
+    verdicts = answer_one_per_page(page, quiz, check=fits_the_screen)
+    assert all("good" in v for v in verdicts), verdicts
+    graded = [q for q in quiz.questions if q.type not in ("description", "essay")]
+    assert score(page) == (len(graded), len(graded))
+    assert "Réussi" in page.locator("main").inner_text()
+    page.screenshot(path=shots / "fr-score.png", full_page=True)
+
+
+def test_an_arabic_learner_reads_right_to_left_and_the_page_fits_the_screen(site, phone, shots):
+    page = phone("ar-MA")
+    sign_in(page, site, "Karim")
+    assert html_attrs(page) == ("ar", "rtl")
+    fits_the_screen(page)
+    first = site.lessons("numeracy", "ar")[0]
+    open_lesson(page, "الكسور", first.title)
+    assert html_attrs(page) == ("ar", "rtl")
+    article = page.locator("article")
+    assert (article.get_attribute("lang"), article.get_attribute("dir")) == ("ar", "rtl")
+    fits_the_screen(page)
+    page.screenshot(path=shots / "ar-lesson.png")
+
+    # The numeracy course shows its whole quiz on one page.
+    page.locator('button[name="go"][value="quiz"]').click()
+    quiz = site.quiz("numeracy", first.lesson_id, "ar")
+    for q in quiz.questions:
+        if q.type != "description":
+            answer(page, q)
+    fits_the_screen(page)
+    page.screenshot(path=shots / "ar-quiz.png")
+    page.locator("form button.next").click()
+    assert html_attrs(page) == ("ar", "rtl")
+    graded = [q for q in quiz.questions if q.type not in ("description", "essay")]
+    assert score(page) == (len(graded), len(graded))
+    assert page.locator("section.fb.bad").count() == 0
+    assert page.locator("section.fb.good").count() == len(graded)
+    fits_the_screen(page)
+    page.screenshot(path=shots / "ar-score.png")
+
+
+def test_with_javascript_off_a_learner_signs_in_reads_and_is_scored(site, phone, shots):
+    page = phone("fr-FR", js=False)
+    sign_in(page, site, "Yasmine")
+    lessons = site.lessons("digital-literacy", "fr")
+    third = lessons[2]
+    open_lesson(page, "Culture numérique", third.title)
+    assert "<script" not in page.content()
+    page.locator('button[name="go"][value="quiz"]').click()
+
+    quiz = site.quiz("digital-literacy", third.lesson_id, "fr")
+    first = next(q for q in quiz.questions if q.type != "description")
+    assert first.type in ("single", "truefalse"), "a wrong answer here must be worth 0 exactly"
+    verdicts = answer_one_per_page(page, quiz, wrong={first.id}, check=fits_the_screen)
+    assert "bad" in verdicts[0] and all("good" in v for v in verdicts[1:]), verdicts
+    graded = [q for q in quiz.questions if q.type not in ("description", "essay")]
+    assert score(page) == (len(graded) - 1, len(graded))
+    page.screenshot(path=shots / "nojs-score.png")
+
+
+def test_the_language_chosen_with_the_switcher_sticks_across_pages(site, phone):
+    page = phone("fr-FR")
+    sign_in(page, site, "Omar")
+    page.locator('nav.langs a[lang="en"]').click()
+    assert html_attrs(page) == ("en", "ltr")
+    assert page.url == site.url, "the switcher brings the learner back to the same page"
+
+    first = site.lessons("digital-literacy", "en")[0]
+    open_lesson(page, "Digital literacy", first.title)
+    assert html_attrs(page) == ("en", "ltr")
+    assert page.locator("article").get_attribute("lang") == "en"
+    assert page.locator('button[name="go"][value="quiz"]').inner_text() == "Take the quiz"
+
+    page.locator('nav.langs a[lang="ar"]').click()
+    assert html_attrs(page) == ("ar", "rtl")
+    page.goto(site.url)                              # a page opened afresh, days later
+    assert html_attrs(page) == ("ar", "rtl")
+
+
+def test_not_you_hands_the_phone_to_the_next_learner(site, phone):
+    page = phone("fr-FR")
+    sign_in(page, site, "Sara")
+    assert "Sara" in page.locator("form.who").inner_text()
+    page.locator("form.who button").click()
+    # Straight back to the class's names, not to the list of classes.
+    assert page.locator("ul.choices a", has_text="Nadia").count() == 1
+    assert page.locator("form.who").count() == 0
+    page.locator("ul.choices a", has_text="Nadia").click()
+    for digit in site.pins["Nadia"]:
+        page.locator(f'.keys button[value="{digit}"]').click()
+    page.wait_for_url(site.url)
+    assert "Nadia" in page.locator("form.who").inner_text()
+    assert "Sara" not in page.locator("main").inner_text()
+
+
+def test_search_from_a_lesson_page_finds_a_lesson_typed_without_accents(site, phone):
+    page = phone("fr-FR")
+    sign_in(page, site, "Leila")
+    lessons = site.lessons("digital-literacy", "fr")
+    open_lesson(page, "Culture numérique", lessons[0].title)
+
+    wanted = next(l for l in lessons if "hameçonnage" in l.title)
+    bare = unicodedata.normalize("NFKD", "HAMEÇONNAGE").encode("ascii", "ignore").decode()
+    assert bare == "HAMECONNAGE"
+    page.locator('form.find input[name="q"]').fill(bare)
+    page.locator('form.find input[name="q"]').press("Enter")
+    hits = page.locator("ol.hits > li > a")
+    assert wanted.title in hits.all_inner_texts()
+    assert page.locator("ol.hits mark").count() > 0, "the matched words are highlighted"
+    hits.filter(has_text=wanted.title).click()
+    assert page.url.endswith(f"/c/digital-literacy/{wanted.lesson_id}")
