@@ -1,8 +1,8 @@
 """Full-text search over installed lessons: a whoosh index derived from kit.db.
 
 The database is the truth. `update_index(data.index_dir, db)` brings the index in line with it
-(the installer calls it after every change of packs; a server should call it at start), and
-`search(...)` or a long-lived `SearchService` answers a learner's query in one language.
+(the installer calls it after every change of packs, `kit serve` at start), and `search(...)`
+or a long-lived `SearchService` answers a learner's query in one language.
 
 What the index holds:
 - one document per lesson and language: the pack, lesson and language ids, the title, and the
@@ -24,8 +24,8 @@ language's term statistics (and so its ranking) are not skewed by the others; an
 one language cannot match a word of another.
 
 Queries are never parsed with whoosh's query language: the learner's words go through the
-same analyzer as the lessons and become terms, so quotes, colons, `AND`, `*` or brackets are
-just punctuation and cannot raise. Every word must occur in the lesson (title, text or quiz);
+same analyzer as the lessons and become terms, so quotes, colons, `*` or brackets are just
+punctuation, `AND` or `NOT` just words, and nothing a learner types can raise. Every word must occur in the lesson (title, text or quiz);
 words that also occur in the title add to the score. Matching all words in one field, with
 the title as an optional extra, keeps whoosh's pure-Python matchers few: a query whose words
 are in every one of 5,000 lessons is the slow case, and it is what a small library looks like.
@@ -208,7 +208,11 @@ def _open_or_rebuild(index_dir: Path) -> tuple[whoosh_index.Index, bool]:
     # schema pickled by code that moved), is rebuilt from the truth, not diagnosed.
     except Exception:
         pass
-    return _rebuild(index_dir), True
+    try:
+        return _rebuild(index_dir), True
+    except OSError as e:
+        raise ConfigError(f"cannot write the search index in {index_dir} ({e.strerror or e}); "
+                          "check that the data dir is writable") from e
 
 
 def _rebuild(index_dir: Path) -> whoosh_index.Index:
