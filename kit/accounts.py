@@ -2,23 +2,31 @@
 
 Adults type passwords, so these get a memory-hard hash (argon2id at OWASP's minimum of
 19 MiB, so a Pi can still check one while serving a class). Accounts are local to a server
-and never synced: a hub has its own.
+and never synced: a hub has its own. Wrong passwords are limited per username and per
+address with kit.roster's limiter, as wrong PINs are. Which classes a coach follows is a
+field of the class record (kit.roster), so it syncs with the class.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 
 import sqlite_utils
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from . import roster
 from .errors import RosterError
 from .keys import now_iso
 
 ROLES = ("admin", "coach")
 MIN_PASSWORD = 8
+# Wrong passwords allowed within roster.WINDOW_S, per username and per address. A password
+# is long, so these are about slowing a guesser down, not about a 10,000-value PIN.
+MAX_FAILURES_ACCOUNT = 10
+MAX_FAILURES_ADDRESS = 20
 
 _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 
@@ -28,6 +36,13 @@ class Account:
     username: str
     role: str
     created_at: str
+
+
+@dataclass(frozen=True)
+class StaffSignin:
+    """What a password try gave: the account, or how long to wait, or just 'wrong'."""
+    account: "Account | None"
+    retry_after: int = 0       # seconds; > 0 when too many wrong tries were made
 
 
 def add_account(db: sqlite_utils.Database, username: str, role: str, password: str) -> Account:
@@ -44,6 +59,11 @@ def add_account(db: sqlite_utils.Database, username: str, role: str, password: s
     db["users"].insert({"username": username, "role": role, "created_at": account.created_at,
                         "password_hash": _hasher.hash(password)})
     return account
+
+
+def get_account(db: sqlite_utils.Database, username: str) -> "Account | None":
+    row = db.execute("SELECT username, role, created_at FROM users WHERE username = ?", [username]).fetchone()
+    return Account(*row) if row else None
 
 
 def list_accounts(db: sqlite_utils.Database) -> list[Account]:
@@ -64,3 +84,40 @@ def check_password(db: sqlite_utils.Database, username: str, password: str) -> "
     except (VerificationError, InvalidHashError):
         return None
     return Account(row[0], row[1], row[2])
+
+
+def sign_in(db: sqlite_utils.Database, username: str, password: str, address: str,
+            now: "float | None" = None) -> StaffSignin:
+    """Check a staff password, within the limits on wrong tries (past them every try waits,
+    a right one too). A right try clears the username's count."""
+    now = time.time() if now is None else now
+    # Scopes are bounded: anyone can type any username.
+    user_scope, address_scope = f"staff:{(username or '')[:64]}", f"staff-addr:{address}"
+    wait = max(roster.retry_after(db, user_scope, MAX_FAILURES_ACCOUNT, now),
+               roster.retry_after(db, address_scope, MAX_FAILURES_ADDRESS, now))
+    if wait:
+        return StaffSignin(None, wait)
+    account = check_password(db, username, password)
+    if account:
+        roster.clear_failures(db, user_scope)
+        return StaffSignin(account)
+    roster.record_failure(db, [user_scope, address_scope], now)
+    return StaffSignin(None)
+
+
+def assign_coach(db: sqlite_utils.Database, username: str, class_id: str) -> roster.Klass:
+    """Let a coach account follow a class (see its learners' progress)."""
+    account = get_account(db, username)
+    if account is None or account.role != "coach":
+        raise RosterError(f"no coach account {username!r}; make one with `kit users add-coach`")
+    klass = roster.get_class(db, class_id)
+    if klass is None:
+        raise RosterError("that class does not exist (any more)")
+    return roster.set_coaches(db, class_id, [*klass.coaches, username])
+
+
+def unassign_coach(db: sqlite_utils.Database, username: str, class_id: str) -> roster.Klass:
+    klass = roster.get_class(db, class_id)
+    if klass is None:
+        raise RosterError("that class does not exist (any more)")
+    return roster.set_coaches(db, class_id, [c for c in klass.coaches if c != username])

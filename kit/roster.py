@@ -48,11 +48,14 @@ class Klass:
     code: str                  # short digits typed to find the class
     login: str                 # pin | picture
     self_register: bool
+    coaches: tuple[str, ...] = ()  # usernames of the coach accounts that follow the class
 
     @classmethod
     def from_record(cls, rec: dict) -> "Klass":
+        coaches = rec.get("coaches")
         return cls(rec["id"], rec.get("name", ""), rec.get("code", ""),
-                   rec.get("login", "pin"), bool(rec.get("self_register", False)))
+                   rec.get("login", "pin"), bool(rec.get("self_register", False)),
+                   tuple(str(c) for c in coaches) if isinstance(coaches, list) else ())
 
 
 @dataclass(frozen=True)
@@ -141,6 +144,21 @@ def find_class(db: sqlite_utils.Database, key: str) -> Klass:
     return matches[0]
 
 
+def set_coaches(db: sqlite_utils.Database, class_id: str, usernames: "list[str]") -> Klass:
+    """Say which coach accounts follow a class. The list is one field of the class record, so
+    it travels with sync (the last list written wins); kit.accounts checks the names."""
+    klass = get_class(db, class_id)
+    if klass is None:
+        raise RosterError("that class does not exist (any more)")
+    coaches = sorted(set(usernames))
+    records.set_fields(db, "class", class_id, {"coaches": coaches})
+    return Klass(klass.id, klass.name, klass.code, klass.login, klass.self_register, tuple(coaches))
+
+
+def classes_of_coach(db: sqlite_utils.Database, username: str) -> list[Klass]:
+    return [k for k in list_classes(db) if username in k.coaches]
+
+
 def ensure_demo_class(db: sqlite_utils.Database) -> "Klass | None":
     """On a server with no class yet, make 'Demo' (code 0000, self-registration) so a
     visitor can try the kit at once. Returns it if made."""
@@ -217,6 +235,14 @@ def set_secret(db: sqlite_utils.Database, learner_id: str, pin: "str | None" = N
         records.set_fields(db, "learner", learner_id, fields)
 
 
+def remove_learner(db: sqlite_utils.Database, learner_id: str) -> None:
+    """Take a learner off the roster with a tombstone (kit.records): it syncs, and no edit
+    made elsewhere brings the learner back. Their events stay; they are the history."""
+    if get_learner(db, learner_id) is None:
+        raise RosterError("that learner does not exist (any more)")
+    records.delete(db, "learner", learner_id)
+
+
 def get_learner(db: sqlite_utils.Database, learner_id: str) -> "Learner | None":
     rec = records.get(db, "learner", learner_id)
     return Learner.from_record(rec) if rec else None
@@ -246,20 +272,17 @@ def sign_in(db: sqlite_utils.Database, learner_id: str, secret: str, address: st
     right one) waits, so guessing costs time. A right try clears the learner's count."""
     now = time.time() if now is None else now
     learner_scope, address_scope = f"learner:{learner_id}", f"addr:{address}"
-    wait = max(_retry_after(db, learner_scope, MAX_FAILURES_LEARNER, now),
-               _retry_after(db, address_scope, MAX_FAILURES_ADDRESS, now))
+    wait = max(retry_after(db, learner_scope, MAX_FAILURES_LEARNER, now),
+               retry_after(db, address_scope, MAX_FAILURES_ADDRESS, now))
     if wait:
         return SigninResult(None, wait)
     secret = (secret or "").strip().translate(_DIGITS)
     rec = records.get(db, "learner", learner_id)
     klass = get_class(db, rec.get("class_id", "")) if rec else None
     if rec and klass and _matches(rec.get("picture_hash" if klass.login == "picture" else "pin_hash"), secret):
-        db.execute("DELETE FROM signin_failures WHERE scope = ?", [learner_scope])
+        clear_failures(db, learner_scope)
         return SigninResult(Learner.from_record(rec))
-    with transaction(db):
-        db.execute("DELETE FROM signin_failures WHERE at < ?", [now - WINDOW_S])
-        db["signin_failures"].insert_all([{"scope": learner_scope, "at": now},
-                                          {"scope": address_scope, "at": now}])
+    record_failure(db, [learner_scope, address_scope], now)
     return SigninResult(None, 0)
 
 
@@ -272,7 +295,21 @@ def _matches(stored: "str | None", secret: str) -> bool:
         return False
 
 
-def _retry_after(db: sqlite_utils.Database, scope: str, limit: int, now: float) -> int:
+# The wrong-try limiter, also used for staff passwords (kit.accounts). A scope names what is
+# limited: 'learner:<id>', 'addr:<address>', 'staff:<username>', ...
+
+def record_failure(db: sqlite_utils.Database, scopes: "list[str]", now: float) -> None:
+    """Count one wrong try against each scope (and forget tries older than the window)."""
+    with transaction(db):
+        db.execute("DELETE FROM signin_failures WHERE at < ?", [now - WINDOW_S])
+        db["signin_failures"].insert_all([{"scope": scope, "at": now} for scope in scopes])
+
+
+def clear_failures(db: sqlite_utils.Database, scope: str) -> None:
+    db.execute("DELETE FROM signin_failures WHERE scope = ?", [scope])
+
+
+def retry_after(db: sqlite_utils.Database, scope: str, limit: int, now: float) -> int:
     """Seconds until the oldest counted failure leaves the window, once `limit` are in it."""
     times = [t for (t,) in db.execute(
         "SELECT at FROM signin_failures WHERE scope = ? AND at >= ? ORDER BY at DESC LIMIT ?",

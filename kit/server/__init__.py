@@ -1,8 +1,9 @@
 """The web: installed content and learners' events turned into pages, and answers into events.
 
 `create_app(config)` builds the Flask app for one data dir; `kit serve` runs it under waitress.
-Blueprints by audience: `site` (what every page shares: stylesheet, media, language, errors)
-and `learn` (sign-in, courses, lessons, quizzes, search). Views are thin: they call
+Blueprints by audience: `site` (what every page shares: stylesheet, media, language, errors),
+`learn` (sign-in, courses, lessons, quizzes, search) and `coach` (/staff: teachers' progress
+reports and the admin's roster forms). Views are thin: they call
 kit.roster, kit.progress and kit.content.library, and render.
 
 Config keys (a dict): DATA (the data dir; required), DEFAULT_LANG ("fr"), SESSION_DAYS (60),
@@ -61,6 +62,8 @@ def create_app(config: "Mapping[str, Any] | None" = None) -> Flask:
     site.init_app(app)
     from .learn import bp as learn_bp
     app.register_blueprint(learn_bp)
+    from .coach import bp as coach_bp
+    app.register_blueprint(coach_bp)
     compression.init_app(app)
     return app
 

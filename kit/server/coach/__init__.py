@@ -1,0 +1,111 @@
+"""The teachers' pages under /staff: who learned what, and (for admins) the roster.
+
+Staff sign in with a username and password (kit.accounts). Their session lives under its own
+keys (`staff`, `staff_at`) and never beside a learner's: signing in as staff ends a learner's
+session on that browser and a learner signing in ends the staff one (kit.server.learn clears
+the session), so a teacher's phone lent to a learner never carries the teacher's rights. It
+also ends after STAFF_HOURS. A learner's session gets a 403 on every page here.
+
+Who sees what (DESIGN.md, least privilege): an admin sees and does everything; a coach sees
+only the classes whose record lists them (kit.roster, `coaches`), and changes nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from functools import wraps
+from typing import Callable
+
+from babel.dates import format_datetime
+from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
+
+from ... import accounts, roster
+from ..i18n import gettext as _
+from ..store import get_db
+
+bp = Blueprint("coach", __name__, url_prefix="/staff")
+
+STAFF_HOURS = 12
+
+
+@bp.before_request
+def load_staff() -> None:
+    g.staff = None
+    username = session.get("staff")
+    if not username:
+        return
+    account = accounts.get_account(get_db(), username)
+    if account is None or time.time() - float(session.get("staff_at", 0)) > STAFF_HOURS * 3600:
+        session.pop("staff", None)
+        session.pop("staff_at", None)
+    else:
+        g.staff = account
+
+
+def learner_refused() -> "tuple[str, int]":
+    """The 403 a learner's session gets here, in the learner's language, with a way back."""
+    return render_template("error.html", code=403, title=_("These pages are for teachers"),
+                           advice=_("Go back to your lessons.")), 403
+
+
+def staff_only(view: Callable) -> Callable:
+    """Signed-in staff only: a learner gets a 403, anyone else the sign-in page first."""
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if g.staff is None:
+            if session.get("learner"):
+                return learner_refused()
+            return redirect(url_for("coach.signin", next=request.full_path.rstrip("?")), 303)
+        return view(*args, **kwargs)
+    return wrapper
+
+
+def admin_only(view: Callable) -> Callable:
+    @wraps(view)
+    @staff_only
+    def wrapper(*args, **kwargs):
+        if g.staff.role != "admin":
+            abort(403)
+        return view(*args, **kwargs)
+    return wrapper
+
+
+def is_admin() -> bool:
+    return g.staff is not None and g.staff.role == "admin"
+
+
+def visible_classes() -> list[roster.Klass]:
+    db = get_db()
+    return roster.list_classes(db) if is_admin() else roster.classes_of_coach(db, g.staff.username)
+
+
+def class_for_staff(class_id: str) -> roster.Klass:
+    """A class the signed-in staff may see: 404 if there is none, 403 if not theirs."""
+    klass = roster.get_class(get_db(), class_id)
+    if klass is None:
+        abort(404)
+    if not is_admin() and g.staff.username not in klass.coaches:
+        abort(403)
+    return klass
+
+
+def learner_for_staff(learner_id: str) -> "tuple[roster.Learner, roster.Klass]":
+    learner = roster.get_learner(get_db(), learner_id)
+    if learner is None:
+        abort(404)
+    return learner, class_for_staff(learner.class_id)
+
+
+@bp.app_template_filter("datetime_from_ms")
+def datetime_from_ms(ms: int) -> str:
+    """A moment in the server's time zone (the school's), as the reader's language writes it."""
+    return format_datetime(datetime.fromtimestamp(ms / 1000).astimezone(), format="short", locale=g.lang)
+
+
+@bp.context_processor
+def staff_context() -> dict:
+    return {"admin": is_admin()}
+
+
+from . import admin, progress, signin  # noqa: E402,F401  (routes register on bp)

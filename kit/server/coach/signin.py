@@ -1,0 +1,50 @@
+"""Staff sign in with a username and password; wrong ones are limited by kit.accounts."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Response, g, redirect, render_template, request, session, url_for
+
+from ... import accounts
+from ..i18n import gettext as _
+from ..learn.signin import wait_message
+from ..site import local_path
+from ..store import get_db
+from . import bp, learner_refused
+
+
+@bp.route("/signin", methods=["GET", "POST"])
+def signin() -> "Response | str | tuple[str, int]":
+    if session.get("learner"):
+        return learner_refused()
+    target = local_path(request.values.get("next") or url_for("coach.home"))
+    if g.staff is not None:
+        return redirect(target, 303)
+    username, message, status = "", "", 200
+    if request.method == "POST":
+        username = request.form.get("username", "").strip()
+        result = accounts.sign_in(get_db(), username, request.form.get("password", ""),
+                                  request.remote_addr or "?")
+        if result.account:
+            start_staff_session(result.account)
+            return redirect(target, 303)
+        if result.retry_after:
+            message, status = wait_message(result.retry_after), 429
+        else:
+            message, status = _("That username or password is not right."), 200
+    return render_template("coach/signin.html", username=username, next=target, message=message), status
+
+
+def start_staff_session(account: accounts.Account) -> None:
+    """A fresh session (no learner keys, a new form nonce) that ends with the browser or
+    after STAFF_HOURS, whichever comes first."""
+    session.clear()
+    session.permanent = False
+    session["staff"], session["staff_at"] = account.username, time.time()
+
+
+@bp.route("/signout", methods=["POST"])
+def signout() -> Response:
+    session.clear()
+    return redirect(url_for("coach.signin"), 303)
