@@ -1,23 +1,16 @@
 """Fixtures for the browser tests: a real `kit serve` on loopback, holding the sample courses
-and a class of learners, and Debian's Chromium dressed as a cheap phone (Playwright).
+and a class of learners (tests/livesite.py), and Debian's Chromium dressed as a cheap phone
+(Playwright; never a downloaded browser).
 
-Nothing here is faked: the courses are built from content/ and installed with the `kit`
-command, the class is made with `kit users`, the server is `kit serve` in its own process,
-and the browser is /usr/bin/chromium (never a downloaded one). Quizzes are answered from the
-installed quiz itself (kit.content.library), so a test knows which answer is right without
-copying the course's keys into the test.
+Quizzes are answered from the installed quiz itself (kit.content.library), so a test knows
+which answer is right without copying the course's keys into the test.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
-import time
-import urllib.request
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -28,8 +21,8 @@ from kit.config import DataDir
 from kit.content import library
 from kit.content.quiz import FULL, Question, Quiz
 from kit.db import open_db
+from livesite import Roster, install_courses, make_class, sample_sources, served
 
-ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -39,91 +32,24 @@ PHONE_WIDTH, PHONE_HEIGHT = 360, 640
 # Fail fast: every page of the kit is served from loopback in a few milliseconds.
 STEP_TIMEOUT_MS = 10_000
 
-CLASS_NAME, CLASS_CODE = "CP1 A", "4321"
 # One learner per test, so that no test sees another's progress.
-LEARNERS = {"Amina": "4821", "Karim": "1357", "Yasmine": "2468", "Omar": "9753",
-            "Sara": "8642", "Nadia": "3141", "Leila": "2718"}
-
-
-def kit(*args: str) -> str:
-    """Run the real `kit` command; its output, or the test fails with its error."""
-    done = subprocess.run([sys.executable, "-m", "kit", *args], cwd=ROOT, capture_output=True, text=True)
-    assert done.returncode == 0, f"kit {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
-    return done.stdout
-
-
-def make_site(root: Path) -> DataDir:
-    """A data dir with every sample course installed and the class CP1 A of LEARNERS."""
-    data = root / "data"
-    kit("init", "--data", str(data))
-    sources = sorted(str(p) for p in (ROOT / "content").iterdir() if (p / "course.yml").exists())
-    kit("pack", "build", *sources, "--output", str(root / "packs"), "--data", str(data))
-    kit("pack", "install", *sorted(str(p) for p in (root / "packs").glob("*.kitpack")), "--data", str(data))
-    kit("users", "add-class", CLASS_NAME, "--code", CLASS_CODE, "--data", str(data))
-    for name, pin in LEARNERS.items():
-        kit("users", "add-learner", CLASS_CODE, name, "--pin", pin, "--data", str(data))
-    return DataDir(data)
-
-
-def wait_for(url: str, proc: subprocess.Popen, seconds: float = 20) -> None:
-    """Until `url` answers 200 (the server is up), or fail if the server died or never came."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"kit serve exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.05)
-    raise AssertionError(f"{url} did not answer within {seconds} s")
-
-
-@contextmanager
-def served(data: DataDir, log: Path, threads: int = 4) -> Iterator[tuple[str, subprocess.Popen]]:
-    """`kit serve` on a free loopback port, as its own process: (base URL, process).
-
-    Output goes to a file, not a pipe, so a chatty server can never block on a full pipe;
-    the address is read from the banner it prints. Stopped by its pid at the end.
-    """
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "kit", "serve", "--data", str(data.root),
-                                 "--host", "127.0.0.1", "--port", "0", "--threads", str(threads)],
-                                cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        base = banner_address(log, proc)
-        wait_for(base + "healthz", proc)
-        yield base, proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def banner_address(log: Path, proc: subprocess.Popen, seconds: float = 20) -> str:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        m = re.search(r"Learners open: (http://127\.0\.0\.1:\d+/)", log.read_text(errors="replace"))
-        if m:
-            return m.group(1)
-        if proc.poll() is not None:
-            break
-        time.sleep(0.05)
-    raise AssertionError(f"kit serve printed no address:\n{log.read_text(errors='replace')[-2000:]}")
+PINS = {"Amina": "4821", "Karim": "1357", "Yasmine": "2468", "Omar": "9753",
+        "Sara": "8642", "Nadia": "3141", "Leila": "2718"}
 
 
 @dataclass
 class Site:
-    """The running server the browser tests visit."""
+    """The running server the browser tests visit, and who may sign in to it."""
     url: str
     data: DataDir
-    class_name: str = CLASS_NAME
-    pins: dict[str, str] = field(default_factory=lambda: dict(LEARNERS))
+    roster: Roster
+
+    @property
+    def class_name(self) -> str:
+        return self.roster.class_name
+
+    def pin(self, name: str) -> str:
+        return self.roster.learners[name][1]
 
     def quiz(self, pack_id: str, lesson_id: str, lang: str) -> Quiz:
         db = open_db(self.data.db_path, migrate=False)
@@ -163,9 +89,11 @@ def site(tmp_path_factory) -> Iterator[Site]:
     """The sample courses and class CP1 A, served by a real `kit serve` on loopback."""
     require_chromium()
     root = tmp_path_factory.mktemp("browser-site")
-    data = make_site(root)
-    with served(data, root / "serve.log") as (url, _proc):
-        yield Site(url, data)
+    data = DataDir(root / "data")
+    install_courses(data.root, sample_sources(), root / "packs")
+    roster = make_class(data, "CP1 A", "4321", PINS)
+    with served(data, root / "serve.log", threads=4) as server:
+        yield Site(server.url, data, roster)
 
 
 @pytest.fixture(scope="session")
@@ -214,7 +142,7 @@ def sign_in(page, site: Site, name: str) -> None:
     page.goto(site.url)
     page.locator("ul.choices a", has_text=site.class_name).click()
     page.locator("ul.choices a", has_text=name).click()
-    for digit in site.pins[name]:
+    for digit in site.pin(name):
         page.locator(f'.keys button[value="{digit}"]').click()
     page.wait_for_url(site.url)
 

@@ -151,7 +151,7 @@ def test_not_you_hands_the_phone_to_the_next_learner(site, phone):
     assert page.locator("ul.choices a", has_text="Nadia").count() == 1
     assert page.locator("form.who").count() == 0
     page.locator("ul.choices a", has_text="Nadia").click()
-    for digit in site.pins["Nadia"]:
+    for digit in site.pin("Nadia"):
         page.locator(f'.keys button[value="{digit}"]').click()
     page.wait_for_url(site.url)
     assert "Nadia" in page.locator("form.who").inner_text()
