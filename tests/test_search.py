@@ -308,6 +308,15 @@ def test_upgrade_replaces_the_old_lessons(library, inst):
     assert search(library, "réseau", "fr").total == 1
 
 
+def test_upgrades_do_not_pile_up_deleted_lessons_on_disk(library, inst):
+    size = index_size_bytes(library)
+    for minor in range(1, 4):
+        add_pack(inst.db, version=f"1.{minor}.0")
+        update_index(library, inst.db)
+    assert index_size_bytes(library) < size * 1.3
+    assert search(library, "eleve", "fr").total == 1
+
+
 def test_reinstall_of_the_same_version_is_reindexed(library, inst):
     add_pack(inst.db, lessons=[("network", "fr", "Le réseau", "<p>Un routeur.</p>", [])],
              installed_at="2024-02-02T00:00:00Z")

@@ -159,9 +159,16 @@ def update_index(index_dir: Path, db: sqlite_utils.Database) -> IndexReport:
     if not (report.indexed or report.removed):
         writer.cancel()
         return report
-    # Merging segments is left to whoosh's policy: a full optimize would rewrite everything.
-    writer.commit(optimize=False)
+    writer.commit(optimize=_mostly_deleted(writer))
     return report
+
+
+def _mostly_deleted(writer: SegmentWriter) -> bool:
+    """Whether to merge every segment in this commit. Whoosh's own merge policy never reclaims
+    a big segment's deleted lessons, so each upgrade of a big pack would add its full size on
+    disk; rewriting everything costs time, so it is done once the dead outnumber the living."""
+    deleted = sum(segment.deleted_count() for segment in writer.segments)
+    return deleted * 2 > sum(segment.doc_count_all() for segment in writer.segments)
 
 
 def index_size_bytes(index_dir: Path) -> int:
