@@ -176,9 +176,9 @@ def read_member(f: BinaryIO, member: Member, packed_digest: "hashlib._Hash | Non
     return b"".join(inflate(f, member, packed_digest))
 
 
-def hash_member(f: BinaryIO, member: Member) -> "tuple[str, str]":
-    """sha256 of the content and of the packed bytes."""
-    content, packed = hashlib.sha256(), hashlib.sha256()
-    for block in inflate(f, member, packed):
-        content.update(block)
-    return content.hexdigest(), packed.hexdigest()
+def hash_packed(f: BinaryIO, member: Member) -> str:
+    """sha256 of the member's bytes as they lie in the file."""
+    digest = hashlib.sha256()
+    for raw in raw_blocks(f, member):
+        digest.update(raw)
+    return digest.hexdigest()
