@@ -226,21 +226,17 @@ class _Names:
         return self._quizzes[pack_id]
 
 
-def essays_of(events: Sequence[Event], learner: roster.Learner, names: _Names,
-              pack_id: "str | None" = None) -> list[Essay]:
-    """A learner's answers to essay questions (of one course, or of all), oldest first."""
-    out = []
-    for e in events:
-        b = e.body
-        if e.kind != "quiz.answer" or (pack_id and b.get("pack") != pack_id):
-            continue
-        quiz = names.quizzes(str(b.get("pack"))).get(str(b.get("lesson")))
-        question = quiz.find(str(b.get("question"))) if quiz else None
-        if question is None or question.type != "essay" or not isinstance(b.get("response"), str):
-            continue
-        out.append(Essay(names.place(b["pack"], b["lesson"]), learner, question.text,
-                         b["response"], str(b.get("lang", "")), event_ms(e)))
-    return out
+def essay_of(event: Event, learner: roster.Learner, names: _Names) -> "Essay | None":
+    """The essay answer an event holds, or None if it holds something else."""
+    b = event.body
+    if event.kind != "quiz.answer" or not isinstance(b.get("response"), str):
+        return None
+    quiz = names.quizzes(str(b.get("pack"))).get(str(b.get("lesson")))
+    question = quiz.find(str(b.get("question"))) if quiz else None
+    if question is None or question.type != "essay":
+        return None
+    return Essay(names.place(b["pack"], b["lesson"]), learner, question.text, b["response"],
+                 str(b.get("lang", "")), event_ms(event))
 
 
 def attempts_of(events: Sequence[Event], names: _Names) -> list[QuizAttempt]:
@@ -271,16 +267,17 @@ def learner_history(db: sqlite_utils.Database, learner: roster.Learner, lang: st
         courses.append(CourseLine(course, progress.done, progress.total))
     reads = [Read(names.place(str(e.body.get("pack")), str(e.body.get("lesson"))), event_ms(e))
              for e in events if e.kind == "lesson.read"]
+    essays = [essay for essay in (essay_of(e, learner, names) for e in events) if essay]
     return LearnerHistory(learner, tuple(courses), tuple(reversed(reads)),
-                          tuple(reversed(attempts_of(events, names))),
-                          tuple(reversed(essays_of(events, learner, names))))
+                          tuple(reversed(attempts_of(events, names))), tuple(reversed(essays)))
 
 
 def class_essays(db: sqlite_utils.Database, klass: roster.Klass, course: library.Course,
                  lang: str) -> list[Essay]:
-    """Every essay answer of a class's learners in one course, newest first."""
+    """Every essay answer of a class's learners in one course, newest first (in clock order,
+    so every server lists them alike)."""
     names = _Names(db, lang)
-    out = []
-    for learner in roster.class_learners(db, klass.id):
-        out += essays_of(learner_events(db, learner.id, ("quiz.answer",)), learner, names, course.id)
-    return sorted(out, key=lambda e: e.at_ms, reverse=True)
+    answers = [(e, learner) for learner in roster.class_learners(db, klass.id)
+               for e in learner_events(db, learner.id, ("quiz.answer",)) if e.body.get("pack") == course.id]
+    answers.sort(key=lambda pair: (pair[0].hlc, pair[0].device_id, pair[0].seq), reverse=True)
+    return [essay for essay in (essay_of(e, learner, names) for e, learner in answers) if essay]

@@ -93,7 +93,8 @@ def list_users(data: str) -> None:
         for klass in classes:
             learners = roster.class_learners(inst.db, klass.id)
             click.echo(f"class {klass.name!r} code {klass.code} login {klass.login}"
-                       f"{' self-register' if klass.self_register else ''}: {len(learners)} learner(s)")
+                       f"{' self-register' if klass.self_register else ''}: {len(learners)} learner(s)"
+                       f"{'; coaches: ' + ', '.join(klass.coaches) if klass.coaches else ''}")
             for learner in learners:
                 click.echo(f"  {learner.name}")
         for account in accounts.list_accounts(inst.db):
@@ -129,3 +130,22 @@ def add_admin(username: str, password: str, data: str) -> None:
 def add_coach(username: str, password: str, data: str) -> None:
     """Create a coach account (a teacher who follows classes)."""
     _add_account("coach", username, password, data)
+
+
+@users.command("assign-coach")
+@click.argument("klass", metavar="CLASS")
+@click.argument("username")
+@click.option("--remove", is_flag=True, help="Take the coach off the class instead.")
+@data_option
+def assign_coach(klass: str, username: str, remove: bool, data: str) -> None:
+    """Let coach USERNAME follow CLASS (its code, name or id) on the teachers' pages."""
+    inst = open_instance(data_dir(data))
+    try:
+        found = roster.find_class(inst.db, klass)
+        if remove:
+            accounts.unassign_coach(inst.db, username, found.id)
+        else:
+            accounts.assign_coach(inst.db, username, found.id)
+    finally:
+        inst.close()
+    click.echo(f"{username!r} {'no longer follows' if remove else 'now follows'} class {found.name!r}")

@@ -72,7 +72,8 @@ def admin_only(view: Callable) -> Callable:
 
 
 def is_admin() -> bool:
-    return g.staff is not None and g.staff.role == "admin"
+    staff = g.get("staff")      # unset when a request is refused before load_staff (CSRF)
+    return staff is not None and staff.role == "admin"
 
 
 def visible_classes() -> list[roster.Klass]:
