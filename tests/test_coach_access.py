@@ -147,6 +147,20 @@ def test_a_teacher_signing_in_ends_the_learners_session(client, inst):
     assert client.get("/").status_code == 303                    # no learner on this browser now
 
 
+def test_a_removed_learners_stale_session_does_not_block_a_teacher(client, inst):
+    accounts.add_account(inst.db, "head", "admin", PASSWORD)
+    klass, learner = make_learner(inst.db)
+    sign_in(client, klass, learner)
+    roster.remove_learner(inst.db, learner.id)
+    assert staff_sign_in(client, "head").status_code == 303
+
+
+def test_staff_pages_are_never_kept_in_the_browsers_cache(admin, inst):
+    klass = roster.create_class(inst.db, "CP1")
+    for url in ["/staff/", f"/staff/class/{klass.id}", f"/staff/class/{klass.id}/progress.csv"]:
+        assert admin.get(url).headers["Cache-Control"] == "no-store", url
+
+
 def test_the_teachers_link_is_in_the_footer_for_visitors_only(client, inst):
     klass, learner = make_learner(inst.db)
     assert 'href="/staff/"' in client.get("/signin").text

@@ -18,7 +18,7 @@ from functools import wraps
 from typing import Callable
 
 from babel.dates import format_datetime
-from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, g, redirect, render_template, request, session, url_for
 
 from ... import accounts, roster
 from ..i18n import gettext as _
@@ -43,6 +43,21 @@ def load_staff() -> None:
         g.staff = account
 
 
+@bp.after_request
+def not_kept(resp: Response) -> Response:
+    """A teacher's phone is often shared: after signing out, 'back' must not bring a class's
+    results out of the browser's cache."""
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+def is_learner() -> bool:
+    """Whether a learner is signed in on this browser (a stale id, of a learner removed
+    since, does not count: the learner's pages drop it at their next tap)."""
+    lid = session.get("learner")
+    return bool(lid) and roster.get_learner(get_db(), lid) is not None
+
+
 def learner_refused() -> "tuple[str, int]":
     """The 403 a learner's session gets here, in the learner's language, with a way back."""
     return render_template("error.html", code=403, title=_("These pages are for teachers"),
@@ -54,7 +69,7 @@ def staff_only(view: Callable) -> Callable:
     @wraps(view)
     def wrapper(*args, **kwargs):
         if g.staff is None:
-            if session.get("learner"):
+            if is_learner():
                 return learner_refused()
             return redirect(url_for("coach.signin", next=request.full_path.rstrip("?")), 303)
         return view(*args, **kwargs)

@@ -11,12 +11,12 @@ from ..i18n import gettext as _
 from ..learn.signin import wait_message
 from ..site import local_path
 from ..store import get_db
-from . import bp, learner_refused
+from . import bp, is_learner, learner_refused
 
 
 @bp.route("/signin", methods=["GET", "POST"])
 def signin() -> "Response | str | tuple[str, int]":
-    if session.get("learner"):
+    if is_learner():
         return learner_refused()
     target = local_path(request.values.get("next") or url_for("coach.home"))
     if g.staff is not None:
