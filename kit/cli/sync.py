@@ -55,6 +55,7 @@ def sync() -> None:
     """Carry learners' progress to a hub and content back: files, USB sticks, or the network.
 
     \b
+    On the hub, once:  kit sync role hub   (a hub relays every school's events)
     A school and its hub enrol each other once:
       kit sync enrol --export school.enrol        (on each side, then swap the files)
       kit sync enrol hub.enrol --as hub           (on the school)
