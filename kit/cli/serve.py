@@ -18,6 +18,7 @@ from .. import roster
 from ..instance import open_instance
 from ..server import create_app
 from ..server.i18n import LANGS
+from ..server.memory import tame_malloc
 from . import data_dir, data_option, main
 
 # A classroom of 40 phones: pages take a few ms, so 8 threads keep every core busy while
@@ -84,6 +85,7 @@ def serve(data: str, host: str, port: int, threads: int, default_lang: str) -> N
         demo = roster.ensure_demo_class(inst.db)
     finally:
         inst.close()
+    tame_malloc()  # before waitress starts its threads: each would keep argon2's 4 MiB
     app = create_app({"DATA": d, "DEFAULT_LANG": default_lang})
     server = waitress.create_server(app, host=host, port=port, threads=threads, ident="kit",
                                     clear_untrusted_proxy_headers=True)
