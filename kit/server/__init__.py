@@ -62,6 +62,9 @@ def create_app(config: "Mapping[str, Any] | None" = None) -> Flask:
     site.init_app(app)
     from .learn import bp as learn_bp
     app.register_blueprint(learn_bp)
+    # Hub sync: JSON endpoints for enrolled peers only, every request signed by a device key.
+    from ..sync.hub import create_sync_blueprint
+    app.register_blueprint(create_sync_blueprint(), url_prefix="/sync")
     from .coach import bp as coach_bp
     app.register_blueprint(coach_bp)
     compression.init_app(app)
