@@ -4,6 +4,7 @@ import re
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -56,3 +57,22 @@ def test_kit_serve_serves_pages_and_makes_the_demo_class(server, inst):
     page = get(base + "signin").read().decode()
     assert "Demo" in page and '<html lang="fr"' in page
     assert [k.code for k in roster.list_classes(inst.db)] == ["0000"]
+
+
+def test_kit_serve_hub_takes_the_hub_role_and_answers_sync(data, inst):
+    from kit.sync import peers
+    proc = subprocess.Popen([sys.executable, "-m", "kit", "serve", "--hub", "--data", str(data.root),
+                             "--host", "127.0.0.1", "--port", "0", "--threads", "2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        base = re.search(r"(http://127\.0\.0\.1:\d+/)", proc.stdout.readline()).group(1)
+        assert get(base + "healthz").read() == b"ok\n"
+        # An unsigned request to the sync endpoints is refused, not served.
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(urllib.request.Request(base + "sync/hello", data=b"{}", method="POST"), timeout=5)
+        assert refused.value.code in (401, 403)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    assert peers.own_role(inst.db) == "hub"
+    assert roster.list_classes(inst.db) == []   # a hub makes no demo class

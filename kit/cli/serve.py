@@ -15,6 +15,7 @@ import segno
 import waitress
 
 from .. import roster
+from ..sync import peers
 from ..instance import open_instance
 from ..server import create_app
 from ..server.i18n import LANGS
@@ -72,17 +73,22 @@ def banner(url: str, demo: "roster.Klass | None") -> str:
               help="Requests served at once.")
 @click.option("--lang", "default_lang", type=click.Choice(LANGS), default="fr", show_default=True,
               help="Language for phones that ask for none of fr, ar, en.")
-def serve(data: str, host: str, port: int, threads: int, default_lang: str) -> None:
+@click.option("--hub", is_flag=True,
+              help="Serve as the district hub: enrolled schools push progress and pull packs here.")
+def serve(data: str, host: str, port: int, threads: int, default_lang: str, hub: bool) -> None:
     """Serve lessons and quizzes to phones on the local network.
 
     \b
     Example:
       kit serve --data data --port 8080
+      kit serve --hub --data hub-data      (a hub: see `kit sync --help`)
     """
     d = data_dir(data)
     inst = open_instance(d)
     try:
-        demo = roster.ensure_demo_class(inst.db)
+        if hub:
+            peers.set_role(inst.db, "hub")
+        demo = None if hub else roster.ensure_demo_class(inst.db)
     finally:
         inst.close()
     tame_malloc()  # before waitress starts its threads: each would keep argon2's 4 MiB
@@ -90,7 +96,10 @@ def serve(data: str, host: str, port: int, threads: int, default_lang: str) -> N
     server = waitress.create_server(app, host=host, port=port, threads=threads, ident="kit",
                                     clear_untrusted_proxy_headers=True)
     # One socket has its port; several (a name with IPv4 and IPv6 addresses) share the one asked.
-    click.echo(banner(student_url(host, getattr(server, "effective_port", port)), demo))
+    url = student_url(host, getattr(server, "effective_port", port))
+    click.echo(banner(url, demo))
+    if hub:
+        click.echo(f"Hub: schools sync with `kit sync push --hub {url}` and `kit sync pull --hub {url}`.")
     sys.stdout.flush()
     try:
         server.run()
