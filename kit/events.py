@@ -62,18 +62,33 @@ def parse_hlc(hlc: str) -> "tuple[int, int]":
     return int(ms), int(counter)
 
 
+MAX_COUNTER = 99_999
+# A received clock more than this ahead of ours is a device with a wrong date: its events are
+# kept, but our clock does not jump a year ahead with it.
+MAX_DRIFT_MS = 24 * 3600 * 1000
+
+
 def tick(db: sqlite_utils.Database, now_ms: "int | None" = None) -> str:
     """The next local clock value (call inside the transaction that uses it)."""
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
     last = get_meta(db, "hlc")
     ms, counter = parse_hlc(last) if last else (0, 0)
-    value = format_hlc(now_ms, 0) if now_ms > ms else format_hlc(ms, counter + 1)
+    if now_ms > ms:
+        ms, counter = now_ms, 0
+    elif counter >= MAX_COUNTER:  # keep the text form sortable: carry into the milliseconds
+        ms, counter = ms + 1, 0
+    else:
+        counter += 1
+    value = format_hlc(ms, counter)
     set_meta(db, "hlc", value)
     return value
 
 
-def observe(db: sqlite_utils.Database, remote_hlc: str) -> None:
+def observe(db: sqlite_utils.Database, remote_hlc: str, now_ms: "int | None" = None) -> None:
     """Move the local clock past a received one, so later local edits win over it."""
+    now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+    if parse_hlc(remote_hlc)[0] > now_ms + MAX_DRIFT_MS:
+        return
     last = get_meta(db, "hlc")
     if not last or remote_hlc > last:
         set_meta(db, "hlc", remote_hlc)

@@ -50,3 +50,19 @@ def test_rebuild_from_events_gives_the_same_records(inst):
     before = list(inst.db.query("SELECT * FROM records ORDER BY kind, id"))
     records.rebuild(inst.db)
     assert list(inst.db.query("SELECT * FROM records ORDER BY kind, id")) == before
+
+
+def test_the_clock_stays_sortable_when_many_events_share_a_millisecond(inst):
+    from kit.events import MAX_COUNTER, format_hlc, tick
+    from kit.db import set_meta
+    set_meta(inst.db, "hlc", format_hlc(5_000, MAX_COUNTER))
+    later = tick(inst.db, now_ms=1_000)          # the wall clock went backwards
+    assert later > format_hlc(5_000, MAX_COUNTER) and later == format_hlc(5_001, 0)
+
+
+def test_a_far_future_clock_from_a_peer_does_not_drag_ours_along(inst):
+    from kit.events import format_hlc, observe, tick
+    observe(inst.db, format_hlc(10**12 + 400 * 24 * 3600 * 1000, 0), now_ms=10**12)
+    assert tick(inst.db, now_ms=10**12 + 1) == format_hlc(10**12 + 1, 0)
+    observe(inst.db, format_hlc(10**12 + 60_000, 3), now_ms=10**12)   # a minute ahead: followed
+    assert tick(inst.db, now_ms=10**12 + 2) == format_hlc(10**12 + 60_000, 4)
