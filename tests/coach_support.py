@@ -11,19 +11,20 @@ import pytest
 from kit import accounts, roster
 from kit.events import append
 
-from server_support import app, client, csrf_of, make_learner  # noqa: F401  (fixtures)
+from server_support import app, client, csrf_of  # noqa: F401  (fixtures)
 
 PASSWORD = "correct horse"
 
 
-def staff_sign_in(client, username: str, password: str = PASSWORD, lang: str = "en",
+def staff_sign_in(browser, username: str, password: str = PASSWORD, lang: str = "en",
                   address: str = "127.0.0.1", next: "str | None" = None):
+    """Type a username and password on the staff sign-in page, as a browser at `address` would."""
     opts = {"headers": {"Accept-Language": lang}, "environ_base": {"REMOTE_ADDR": address}}
-    page = client.get("/staff/signin", **opts)
+    page = browser.get("/staff/signin", **opts)
     form = {"csrf": csrf_of(page.text), "username": username, "password": password}
     if next:
         form["next"] = next
-    return client.post("/staff/signin", data=form, **opts)
+    return browser.post("/staff/signin", data=form, **opts)
 
 
 def staff_client(app, db, username: str, role: str):
