@@ -2,7 +2,8 @@
 
 import pytest
 
-from kit import reports, roster
+from kit import roster
+from kit.server import reports
 from kit.content import library
 from kit.progress import course_progress
 from kit.events import learner_events

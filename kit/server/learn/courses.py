@@ -12,9 +12,9 @@ import uuid
 from flask import Response, abort, current_app, g, make_response, redirect, render_template, request, url_for
 
 from ...content import library
-from ...content.quiz import Quiz
 from ...events import append, learner_events
-from ...progress import DEFAULT_M, DEFAULT_N, CourseProgress, LessonOutline, QuizOutline, course_progress
+from ...progress import CourseProgress, course_progress
+from ..reports import course_outline
 from ..csrf import token as csrf_token
 from ..i18n import RTL
 from ..store import get_db
@@ -24,28 +24,6 @@ PROGRESS_KINDS = ("lesson.read", "quiz.answer")
 # Names a lesson-read idempotency token: the same learner, lesson and number of earlier
 # reads give the same token, so a re-sent form is recorded once and the page stays cacheable.
 READ_TOKENS = uuid.UUID("6f1d8d62-1c3e-4a53-9d7e-0c5e1c2a7b10")
-
-
-def quiz_outline(quiz: "Quiz | None", course: library.Course) -> "QuizOutline | None":
-    """What mastery needs of a quiz: its answerable and auto-graded questions, and m of n."""
-    if quiz is None:
-        return None
-    answerable = tuple(q.id for q in quiz.questions if q.type != "description")
-    if not answerable:
-        return None
-    graded = tuple(q.id for q in quiz.questions if q.type not in ("description", "essay"))
-    m, n = ((quiz.mastery_m, quiz.mastery_n) if quiz.mastery_m and quiz.mastery_n
-            else course.mastery or (DEFAULT_M, DEFAULT_N))
-    return QuizOutline(answerable, graded, m, n)
-
-
-def outline(course: library.Course) -> list[LessonOutline]:
-    """The course's lessons in order with their quizzes (question ids are the same in every
-    language, so the first language speaks for all)."""
-    db, lang = get_db(), course.languages[0]
-    quizzes = library.quizzes(db, course.id, lang)
-    return [LessonOutline(l.lesson_id, quiz_outline(quizzes.get(l.lesson_id), course))
-            for l in library.lessons(db, course.id, lang)]
 
 
 def my_events() -> list:
@@ -74,7 +52,7 @@ def home() -> str:
     events = my_events()
     rows = []
     for course in library.list_courses(get_db()):
-        progress = course_progress(events, course.id, outline(course))
+        progress = course_progress(events, course.id, course_outline(get_db(), course))
         rows.append({"course": course, "progress": progress, "resume": resume_url(course, progress)})
     # "Continue" goes to the course studied last that is not finished yet.
     ongoing = [r for r in rows if r["resume"] and r["progress"].started]
@@ -87,7 +65,7 @@ def home() -> str:
 def course(pack_id: str) -> str:
     course = course_or_404(pack_id)
     lang = course.lang_for(g.lang)
-    progress = course_progress(my_events(), course.id, outline(course))
+    progress = course_progress(my_events(), course.id, course_outline(get_db(), course))
     return render_template("learn/course.html", course=course, lang=lang, progress=progress,
                            lessons=library.lessons(get_db(), course.id, lang),
                            resume=resume_url(course, progress))

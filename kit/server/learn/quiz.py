@@ -24,7 +24,8 @@ from ...progress import PASS_SCORE, Attempt, QuizOutline, QuizProgress, quiz_pro
 from ..i18n import gettext as _
 from ..store import get_db
 from . import bp, signed_in
-from .courses import course_or_404, form_uuid, my_events, neighbours, quiz_outline
+from ..reports import quiz_outline
+from .courses import course_or_404, form_uuid, my_events, neighbours
 
 MAX_TEXT = 2000
 

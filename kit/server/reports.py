@@ -14,11 +14,11 @@ from typing import Sequence
 
 import sqlite_utils
 
-from . import roster
-from .content import library
-from .content.quiz import Quiz
-from .events import Event, learner_events, parse_hlc
-from .progress import (DEFAULT_M, DEFAULT_N, CourseProgress, LessonOutline, QuizOutline, course_progress,
+from .. import roster
+from ..content import library
+from ..content.quiz import Quiz
+from ..events import Event, learner_events, parse_hlc
+from ..progress import (DEFAULT_M, DEFAULT_N, CourseProgress, LessonOutline, QuizOutline, course_progress,
                        quiz_progress)
 
 PROGRESS_KINDS = ("lesson.read", "quiz.answer")
