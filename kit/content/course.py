@@ -56,9 +56,9 @@ class Course:
     authors: list[str]
     quiz_display: str
     mastery: dict
-    lessons: dict = field(default_factory=dict)   # (lesson_id, lang) -> Lesson
-    quizzes: dict = field(default_factory=dict)   # (lesson_id, lang) -> Quiz
-    media: dict = field(default_factory=dict)     # relative posix path -> bytes
+    lessons: "dict[tuple[str, str], Lesson]" = field(default_factory=dict)   # by (lesson_id, lang)
+    quizzes: "dict[tuple[str, str], Quiz]" = field(default_factory=dict)
+    media: "dict[str, bytes]" = field(default_factory=dict)                 # by relative posix path
 
     def settings(self) -> dict:
         return {"license": self.license, "authors": self.authors,
