@@ -17,6 +17,7 @@ Kinds in use (body fields in brackets):
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator
@@ -24,6 +25,8 @@ from typing import Iterable, Iterator
 import sqlite_utils
 
 from .db import get_meta, set_meta, transaction
+
+_BODY_FIELD = re.compile(r"^[a-z_]+$")   # names learner_events may filter on (they go into SQL)
 
 
 @dataclass(frozen=True)
@@ -192,12 +195,22 @@ def events_after(db: sqlite_utils.Database, vector: "dict[str, int]") -> Iterato
             yield Event.from_row(row)
 
 
-def learner_events(db: sqlite_utils.Database, learner_id: str, kinds: "tuple[str, ...] | None" = None) -> list[Event]:
-    """One learner's history in clock order (the same order on every server)."""
+def learner_events(db: sqlite_utils.Database, learner_id: str, kinds: "tuple[str, ...] | None" = None,
+                   about: "dict[str, str] | None" = None) -> list[Event]:
+    """One learner's history in clock order (the same order on every server).
+
+    `about` keeps only events whose body has these values (e.g. {"pack": p, "lesson": l}),
+    chosen by SQLite: a page about one lesson then decodes that lesson's events, not the
+    thousand or more of a learner's school year."""
     sql = "SELECT * FROM events WHERE learner_id = ?"
     params: list = [learner_id]
     if kinds:
         sql += f" AND kind IN ({','.join('?' * len(kinds))})"
         params += list(kinds)
+    for name, value in (about or {}).items():
+        if not _BODY_FIELD.match(name):
+            raise ValueError(f"not a body field name: {name!r}")
+        sql += f" AND json_extract(body, '$.{name}') = ?"
+        params.append(value)
     sql += " ORDER BY hlc, device_id, seq"
     return [Event.from_row(r) for r in db.execute(sql, params)]

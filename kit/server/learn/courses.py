@@ -26,8 +26,12 @@ PROGRESS_KINDS = ("lesson.read", "quiz.answer")
 READ_TOKENS = uuid.UUID("6f1d8d62-1c3e-4a53-9d7e-0c5e1c2a7b10")
 
 
-def my_events() -> list:
-    return learner_events(get_db(), g.learner.id, PROGRESS_KINDS)
+def my_events(pack_id: "str | None" = None, lesson_id: "str | None" = None,
+              kinds: "tuple[str, ...]" = PROGRESS_KINDS) -> list:
+    """The signed-in learner's progress events, about one course or lesson when given (a year
+    of history is a thousand events or more: a lesson's page must not decode them all)."""
+    about = {name: value for name, value in (("pack", pack_id), ("lesson", lesson_id)) if value}
+    return learner_events(get_db(), g.learner.id, kinds, about)
 
 
 def course_or_404(pack_id: str) -> library.Course:
@@ -65,7 +69,7 @@ def home() -> str:
 def course(pack_id: str) -> str:
     course = course_or_404(pack_id)
     lang = course.lang_for(g.lang)
-    progress = course_progress(my_events(), course.id, course_outline(get_db(), course))
+    progress = course_progress(my_events(course.id), course.id, course_outline(get_db(), course))
     return render_template("learn/course.html", course=course, lang=lang, progress=progress,
                            lessons=library.lessons(get_db(), course.id, lang),
                            resume=resume_url(course, progress))
@@ -92,7 +96,7 @@ def lesson(pack_id: str, lesson_id: str) -> Response:
     found = library.lesson(get_db(), pack_id, lesson_id, lang)
     if found is None:
         abort(404)
-    reads = read_count(my_events(), pack_id, lesson_id)
+    reads = read_count(my_events(pack_id, lesson_id, ("lesson.read",)), pack_id, lesson_id)
     form_token = csrf_token()
     read_token = str(uuid.uuid5(READ_TOKENS, f"{g.learner.id}|{pack_id}|{lesson_id}|{reads}"))
     etag = hashlib.sha256("|".join(map(str, (

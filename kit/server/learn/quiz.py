@@ -56,7 +56,8 @@ class QuizPage:
         return [q for q in self.quiz.questions if q.type != "description"]
 
     def progress(self) -> QuizProgress:
-        return quiz_progress(my_events(), self.course.id, self.lesson.lesson_id, self.outline)
+        return quiz_progress(my_events(self.course.id, self.lesson.lesson_id, ("quiz.answer",)),
+                             self.course.id, self.lesson.lesson_id, self.outline)
 
     def render(self, template: str, status: int = 200, **context):
         _previous, following = neighbours(self.course, self.lesson.lesson_id, self.lang)

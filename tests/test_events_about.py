@@ -1,0 +1,32 @@
+"""learner_events(..., about=...): a page about one lesson reads only that lesson's events,
+picked by SQLite, in the same clock order as the whole history."""
+
+import pytest
+
+from kit.events import append, learner_events
+
+
+def test_events_about_a_lesson_are_exactly_that_lessons_events_in_clock_order(inst):
+    db = inst.db
+    for n in range(3):
+        for pack in ("numeracy", "digital-literacy"):
+            for lesson in ("fractions", "budget"):
+                append(db, "lesson.read", {"pack": pack, "lesson": lesson, "lang": "fr"}, learner_id="amina")
+                append(db, "quiz.answer", {"pack": pack, "lesson": lesson, "question": f"q{n}",
+                                           "credit": 1, "correct": True, "response": 0}, learner_id="amina")
+        append(db, "lesson.read", {"pack": "numeracy", "lesson": "fractions", "lang": "fr"}, learner_id="omar")
+    everything = learner_events(db, "amina")
+
+    picked = learner_events(db, "amina", ("quiz.answer",), {"pack": "numeracy", "lesson": "fractions"})
+    assert picked == [e for e in everything if e.kind == "quiz.answer"
+                      and e.body["pack"] == "numeracy" and e.body["lesson"] == "fractions"]
+    assert [e.body["question"] for e in picked] == ["q0", "q1", "q2"]
+
+    course = learner_events(db, "amina", about={"pack": "digital-literacy"})
+    assert course == [e for e in everything if e.body["pack"] == "digital-literacy"] and len(course) == 12
+    assert learner_events(db, "amina", about={"pack": "nowhere"}) == []
+
+
+def test_a_body_field_that_is_not_a_plain_name_is_refused(inst):
+    with pytest.raises(ValueError):
+        learner_events(inst.db, "amina", about={"pack') OR 1=1 --": "x"})
