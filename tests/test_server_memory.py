@@ -1,7 +1,8 @@
-"""`kit serve` keeps its memory when a class signs in at once (kit.server.memory).
+"""`kit serve` keeps its memory small under a classroom's load (DESIGN.md: ≤ 80 MB).
 
 Each PIN check takes argon2's 4 MiB on one of the server's threads; glibc would keep that
-block in the thread's own arena, 4 MiB and more per thread for as long as the server runs.
+block in the thread's own arena, 4 MiB and more per thread for as long as the server runs
+(kit.server.memory). And each thread's SQLite connection keeps its own page cache.
 """
 
 import http.cookiejar
@@ -14,7 +15,9 @@ from pathlib import Path
 import pytest
 
 from kit.config import DataDir
+from kit.server import create_app
 from kit.server.memory import tame_malloc
+from kit.server.store import PAGE_CACHE_KIB, get_db
 from livesite import make_class, served
 
 THREADS = 8
@@ -55,3 +58,22 @@ def test_a_class_signing_in_at_once_leaves_no_hash_memory_behind_in_the_threads(
     assert statuses == [200] * LEARNERS          # each landed on its home page after the redirect
     # Untamed, each of the 8 threads keeps at least its 4 MiB (32 MB and more).
     assert grown < THREADS * 4 / 2, f"the server grew by {grown:.1f} MB"
+
+
+def test_every_server_thread_keeps_a_small_sqlite_page_cache(data: DataDir):
+    app = create_app({"DATA": data, "TESTING": True})
+    sizes = []
+
+    def ask() -> None:
+        with app.app_context():
+            sizes.append(get_db().execute("PRAGMA cache_size").fetchone()[0])
+
+    try:
+        threads = [threading.Thread(target=ask) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        app.extensions["kit"].close()
+    assert sizes == [-PAGE_CACHE_KIB] * 3 and PAGE_CACHE_KIB <= 1024
