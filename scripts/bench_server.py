@@ -364,6 +364,8 @@ def cold_visit(browser, url: str, cookies: "dict[str, str]") -> dict:
     cdp.send("Network.emulateNetworkConditions", THREE_G)
     cdp.send("Emulation.setCPUThrottlingRate", {"rate": CPU_SLOWDOWN})
     page.goto(url, wait_until="load", timeout=60_000)
+    if page.url != url:
+        raise RuntimeError(f"the phone was sent from {url} to {page.url}")
     for _ in range(50):                   # headless Chromium may paint just after the load event
         timing = page.evaluate("""() => {
             const nav = performance.getEntriesByType('navigation')[0];

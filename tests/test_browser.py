@@ -174,3 +174,22 @@ def test_search_from_a_lesson_page_finds_a_lesson_typed_without_accents(site, ph
     assert page.locator("ol.hits mark").count() > 0, "the matched words are highlighted"
     hits.filter(has_text=wanted.title).click()
     assert page.url.endswith(f"/c/digital-literacy/{wanted.lesson_id}")
+
+
+def test_in_arabic_a_web_address_still_reads_left_to_right(site, phone, shots):
+    page = phone("ar-MA")
+    sign_in(page, site, "Karim")
+    lesson = next(l for l in site.lessons("digital-literacy", "ar") if l.lesson_id == "phishing")
+    page.goto(f"{site.url}c/digital-literacy/{lesson.lesson_id}/quiz")
+    address = page.locator("label.opt code").first
+    text = address.inner_text()
+    assert text.startswith("http") and text.endswith("/")
+    # Where the first and the last character are drawn: "h" on the left, "/" on the right.
+    first, last = address.evaluate("""code => {
+        const node = code.firstChild, range = document.createRange(), x = i => {
+            range.setStart(node, i); range.setEnd(node, i + 1); return range.getBoundingClientRect().left; };
+        return [x(0), x(node.length - 1)];
+    }""")
+    assert first < last, f"{text!r} is drawn right to left"
+    fits_the_screen(page)
+    page.screenshot(path=shots / "ar-addresses.png")
