@@ -71,6 +71,14 @@ def test_a_lesson_page_shows_the_pre_rendered_lesson_with_its_media(learner):
     assert learner.get("/media/mini/..%2Fkit.db").status_code == 404
 
 
+def test_the_lesson_title_comes_before_its_minutes_and_goals(learner):
+    with_heading = learner.get("/c/mini/passwords").text     # its Markdown starts with "# ..."
+    assert with_heading.count("<h1>Les mots de passe</h1>") == 1
+    assert with_heading.index("<h1>Les mots de passe</h1>") < with_heading.index("5 minutes") < with_heading.index("one")
+    without = learner.get("/c/mini/phone").text               # no heading of its own
+    assert without.index("<h1>La sécurité du téléphone</h1>") < without.index("3 minutes")
+
+
 def test_an_arabic_learner_gets_the_arabic_lesson_right_to_left(learner):
     learner.get("/lang/ar")
     page = learner.get("/c/mini/passwords")
