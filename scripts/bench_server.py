@@ -329,9 +329,12 @@ def installed_quiz(data: DataDir, pack: str, lesson_id: str, lang: str) -> Quiz:
 
 def phone_3g(server: Server, cookies: "dict[str, str]", lesson_path: str, runs: int = 3) -> None:
     """A cold phone on 3G: the sign-in page, and a signed-in lesson page (median of runs)."""
-    from playwright.sync_api import sync_playwright
-    if not Path(CHROMIUM).exists():
-        emit("phone_3g", f"skipped: {CHROMIUM} missing")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        sync_playwright = None
+    if sync_playwright is None or not Path(CHROMIUM).exists():
+        emit("phone_3g", f"skipped: needs playwright and {CHROMIUM}")
         return
     signin, lesson = [], []
     with sync_playwright() as p:
