@@ -6,6 +6,7 @@ Every command takes --data (or KIT_DATA); errors a user can cause print one line
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
@@ -22,8 +23,23 @@ def data_dir(data: str) -> DataDir:
     return DataDir.resolve(data)
 
 
+# Each command group lives in its own module, imported only when it runs: `kit serve` on a
+# 1 GB Raspberry Pi should not carry the Markdown renderer or the sync code in memory.
+COMMAND_MODULES = {"init": "core", "keys": "core", "pack": "pack", "quiz": "quiz", "serve": "serve",
+                   "users": "users", "sync": "sync", "demo": "demo"}
+
+
 class KitGroup(click.Group):
-    """Turns the kit's own errors into one line on stderr and an exit code."""
+    """Loads command modules lazily, and turns the kit's own errors into one line on stderr
+    and an exit code."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMAND_MODULES)
+
+    def get_command(self, ctx: click.Context, name: str) -> "click.Command | None":
+        if name in COMMAND_MODULES and name not in self.commands:
+            importlib.import_module(f"{__name__}.{COMMAND_MODULES[name]}")
+        return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -52,17 +68,3 @@ def main() -> None:
 
     Every command takes --data DIR (or the KIT_DATA variable) and explains itself with --help.
     """
-
-
-def register() -> None:
-    # Each command group lives in its own module, named for what it does.
-    from . import core  # noqa: F401
-    for optional in ("pack", "quiz", "serve", "users", "sync", "demo"):
-        try:
-            __import__(f"{__name__}.{optional}")
-        except ModuleNotFoundError as e:
-            if e.name != f"{__name__}.{optional}":
-                raise
-
-
-register()
