@@ -60,6 +60,14 @@ def test_home_lists_courses_with_progress(learner):
     assert "Mini course" in page.text and '<progress value="0" max="2">' in page.text
 
 
+def test_progress_follows_new_events_even_ones_synced_from_elsewhere(learner, inst):
+    from kit.events import append
+    assert '<progress value="0" max="2">' in learner.get("/").text
+    append(inst.db, "lesson.read", {"pack": "mini", "lesson": "phone", "lang": "ar"}, learner_id=learner.learner.id)
+    assert '<progress value="1" max="2">' in learner.get("/").text
+    assert "<progress value=\"1\" max=\"2\">" in learner.get("/c/mini").text
+
+
 def test_a_lesson_page_shows_the_pre_rendered_lesson_with_its_media(learner):
     page = learner.get("/c/mini/passwords")
     assert page.status_code == 200 and "<strong>mot de passe</strong>" in page.text

@@ -24,6 +24,7 @@ from ..content.search import update_index
 from ..errors import ConfigError
 from ..instance import open_instance
 from . import compression, csrf, i18n, site
+from .progress_cache import ProgressCache
 from .store import Store
 
 
@@ -55,6 +56,7 @@ def create_app(config: "Mapping[str, Any] | None" = None) -> Flask:
     )
     app.config.update(config)
     app.extensions["kit"] = Store(data)
+    app.extensions["progress"] = ProgressCache()
     app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True  # fewer bytes on the wire
 
     i18n.init_app(app, default_lang)

@@ -17,6 +17,7 @@ from ...progress import CourseProgress, course_progress
 from ..reports import course_outline
 from ..csrf import token as csrf_token
 from ..i18n import RTL
+from ..progress_cache import ProgressCache, events_version
 from ..store import get_db
 from . import bp, signed_in
 
@@ -50,13 +51,25 @@ def resume_url(course: library.Course, progress: CourseProgress) -> "str | None"
     return url_for(endpoint, pack_id=course.id, lesson_id=lesson_id)
 
 
+def my_progress(course: library.Course) -> CourseProgress:
+    """The signed-in learner's progress in a course, from their events (cached until they change)."""
+    db, learner_id = get_db(), g.learner.id
+    key = (learner_id, course.id, course.version, course.installed_at,
+           events_version(db, learner_id, PROGRESS_KINDS))
+    return progress_cache().get(key, lambda: course_progress(my_events(course.id), course.id,
+                                                             course_outline(db, course)))
+
+
+def progress_cache() -> ProgressCache:
+    return current_app.extensions["progress"]
+
+
 @bp.route("/")
 @signed_in
 def home() -> str:
-    events = my_events()
     rows = []
     for course in library.list_courses(get_db()):
-        progress = course_progress(events, course.id, course_outline(get_db(), course))
+        progress = my_progress(course)
         rows.append({"course": course, "progress": progress, "resume": resume_url(course, progress)})
     # "Continue" goes to the course studied last that is not finished yet.
     ongoing = [r for r in rows if r["resume"] and r["progress"].started]
@@ -69,7 +82,7 @@ def home() -> str:
 def course(pack_id: str) -> str:
     course = course_or_404(pack_id)
     lang = course.lang_for(g.lang)
-    progress = course_progress(my_events(course.id), course.id, course_outline(get_db(), course))
+    progress = my_progress(course)
     return render_template("learn/course.html", course=course, lang=lang, progress=progress,
                            lessons=library.lessons(get_db(), course.id, lang),
                            resume=resume_url(course, progress))
