@@ -195,15 +195,8 @@ def events_after(db: sqlite_utils.Database, vector: "dict[str, int]") -> Iterato
             yield Event.from_row(row)
 
 
-def learner_events(db: sqlite_utils.Database, learner_id: str, kinds: "tuple[str, ...] | None" = None,
-                   about: "dict[str, str] | None" = None) -> list[Event]:
-    """One learner's history in clock order (the same order on every server).
-
-    `about` keeps only events whose body has these values (e.g. {"pack": p, "lesson": l}),
-    chosen by SQLite: a page about one lesson then decodes that lesson's events, not the
-    thousand or more of a learner's school year."""
-    sql = "SELECT * FROM events WHERE learner_id = ?"
-    params: list = [learner_id]
+def _learner_filter(learner_id: str, kinds: "tuple[str, ...] | None", about: "dict[str, str] | None"):
+    sql, params = " FROM events WHERE learner_id = ?", [learner_id]
     if kinds:
         sql += f" AND kind IN ({','.join('?' * len(kinds))})"
         params += list(kinds)
@@ -212,5 +205,22 @@ def learner_events(db: sqlite_utils.Database, learner_id: str, kinds: "tuple[str
             raise ValueError(f"not a body field name: {name!r}")
         sql += f" AND json_extract(body, '$.{name}') = ?"
         params.append(value)
-    sql += " ORDER BY hlc, device_id, seq"
-    return [Event.from_row(r) for r in db.execute(sql, params)]
+    return sql, params
+
+
+def learner_events(db: sqlite_utils.Database, learner_id: str, kinds: "tuple[str, ...] | None" = None,
+                   about: "dict[str, str] | None" = None) -> list[Event]:
+    """One learner's history in clock order (the same order on every server).
+
+    `about` keeps only events whose body has these values (e.g. {"pack": p, "lesson": l}),
+    chosen by SQLite: a page about one lesson then decodes that lesson's events, not the
+    thousand or more of a learner's school year."""
+    where, params = _learner_filter(learner_id, kinds, about)
+    return [Event.from_row(r) for r in db.execute("SELECT *" + where + " ORDER BY hlc, device_id, seq", params)]
+
+
+def count_learner_events(db: sqlite_utils.Database, learner_id: str, kinds: "tuple[str, ...] | None" = None,
+                         about: "dict[str, str] | None" = None) -> int:
+    """How many events learner_events would return, counted by SQLite without decoding them."""
+    where, params = _learner_filter(learner_id, kinds, about)
+    return db.execute("SELECT COUNT(*)" + where, params).fetchone()[0]

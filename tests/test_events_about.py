@@ -30,3 +30,13 @@ def test_events_about_a_lesson_are_exactly_that_lessons_events_in_clock_order(in
 def test_a_body_field_that_is_not_a_plain_name_is_refused(inst):
     with pytest.raises(ValueError):
         learner_events(inst.db, "amina", about={"pack') OR 1=1 --": "x"})
+
+
+def test_counting_a_learners_events_agrees_with_listing_them(inst):
+    from kit.events import append, count_learner_events, learner_events
+    for lesson in ("a", "b", "a"):
+        append(inst.db, "lesson.read", {"pack": "p", "lesson": lesson}, learner_id="L1")
+    append(inst.db, "quiz.answer", {"pack": "p", "lesson": "a"}, learner_id="L1")
+    for kinds, about in ((None, None), (("lesson.read",), {"pack": "p", "lesson": "a"}), (("quiz.answer",), {"lesson": "b"})):
+        assert count_learner_events(inst.db, "L1", kinds, about) == len(learner_events(inst.db, "L1", kinds, about))
+    assert count_learner_events(inst.db, "L1", ("lesson.read",), {"pack": "p", "lesson": "a"}) == 2

@@ -12,7 +12,7 @@ import uuid
 from flask import Response, abort, current_app, g, make_response, redirect, render_template, request, url_for
 
 from ...content import library
-from ...events import append, learner_events
+from ...events import append, count_learner_events, learner_events
 from ...progress import CourseProgress, course_progress
 from ..reports import course_outline
 from ..csrf import token as csrf_token
@@ -96,11 +96,6 @@ def neighbours(course: library.Course, lesson_id: str, lang: str):
     return (ordered[i - 1] if i > 0 else None), (ordered[i + 1] if i + 1 < len(ordered) else None)
 
 
-def read_count(events: list, pack_id: str, lesson_id: str) -> int:
-    return sum(1 for e in events if e.kind == "lesson.read"
-               and e.body.get("pack") == pack_id and e.body.get("lesson") == lesson_id)
-
-
 @bp.route("/c/<pack_id>/<lesson_id>")
 @signed_in
 def lesson(pack_id: str, lesson_id: str) -> Response:
@@ -109,7 +104,7 @@ def lesson(pack_id: str, lesson_id: str) -> Response:
     found = library.lesson(get_db(), pack_id, lesson_id, lang)
     if found is None:
         abort(404)
-    reads = read_count(my_events(pack_id, lesson_id, ("lesson.read",)), pack_id, lesson_id)
+    reads = count_learner_events(get_db(), g.learner.id, ("lesson.read",), {"pack": pack_id, "lesson": lesson_id})
     form_token = csrf_token()
     read_token = str(uuid.uuid5(READ_TOKENS, f"{g.learner.id}|{pack_id}|{lesson_id}|{reads}"))
     etag = hashlib.sha256("|".join(map(str, (
