@@ -162,6 +162,10 @@ MIGRATIONS: list[str] = [
         updated_at REAL NOT NULL
     );
     """,
+    # 4: a learner's events about one lesson, found without reading the rest of their year
+    """
+    CREATE INDEX events_by_lesson ON events (learner_id, kind, json_extract(body, '$.lesson'));
+    """,
 ]
 
 
