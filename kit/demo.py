@@ -145,16 +145,16 @@ def answer_body(lesson: DemoLesson, question, knows: bool, rng: random.Random) -
 # --- the simulation ---------------------------------------------------------------------------
 
 def school_day_events(learner: DemoLearner, lessons: list[DemoLesson], rng: random.Random) -> Iterator[tuple]:
-    """What one learner does on a day they come: (kind, body, client uid or None)."""
+    """What one learner does on a day they come: (kind, body, form token or None)."""
     yield "signin", {"class_id": learner.class_id}, None
     for _ in range(rng.choice((1, 1, 1, 2))):
         lesson = lessons[learner.next_lesson % len(lessons)]
-        yield "lesson.read", {"pack": lesson.pack, "lesson": lesson.lesson, "lang": lesson.lang}, str(uuid.uuid4())
+        yield "lesson.read", {"pack": lesson.pack, "lesson": lesson.lesson, "lang": lesson.lang}, str(uuid.UUID(int=rng.getrandbits(128)))
         passed = True
         for question in lesson.questions:
             knows = rng.random() < learner.skill
             passed &= knows
-            yield "quiz.answer", answer_body(lesson, question, knows, rng), str(uuid.uuid4())
+            yield "quiz.answer", answer_body(lesson, question, knows, rng), str(uuid.UUID(int=rng.getrandbits(128)))
         if passed or rng.random() < 0.3:  # move on when it went well, or sometimes anyway
             learner.next_lesson += 1
         learner.skill = min(0.97, learner.skill + 0.004)  # practice helps
@@ -195,8 +195,8 @@ def generate_activity(db: sqlite_utils.Database, learners: int, days: int, seed:
             for learner in people:
                 if rng.random() >= learner.presence:
                     continue
-                for kind, body, uid in school_day_events(learner, lessons, rng):
-                    append(db, kind, body, learner_id=learner.id, uid=uid)
+                for kind, body, token in school_day_events(learner, lessons, rng):
+                    append(db, kind, body, learner_id=learner.id, token=token)
                     demo.events += 1
                     demo.by_kind[kind] = demo.by_kind.get(kind, 0) + 1
         if progress:
@@ -217,8 +217,8 @@ def generate_day(db: sqlite_utils.Database, seed: int = 0) -> Demo:
             if rng.random() >= learner.presence:
                 continue
             demo.learners += 1
-            for kind, body, uid in school_day_events(learner, lessons, rng):
-                append(db, kind, body, learner_id=learner.id, uid=uid)
+            for kind, body, token in school_day_events(learner, lessons, rng):
+                append(db, kind, body, learner_id=learner.id, token=token)
                 demo.events += 1
                 demo.by_kind[kind] = demo.by_kind.get(kind, 0) + 1
     return demo
@@ -234,8 +234,9 @@ def bulk_activity(db: sqlite_utils.Database, learners: int, days: int, seed: int
     seq = db.execute("SELECT COALESCE(MAX(seq), 0) FROM events WHERE device_id = ?", [dev]).fetchone()[0]
     rows: list[tuple] = []
 
-    def add(kind: str, body: dict, learner: "str | None", uid: "str | None", ms: int) -> None:
-        rows.append((uid, dev, 0, format_hlc(ms, 0), kind, learner,
+    def add(kind: str, body: dict, learner: "str | None", token: "str | None", ms: int) -> None:
+        body = {**body, "token": token} if token else body
+        rows.append((None, dev, 0, format_hlc(ms, 0), kind, learner,
                      json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))))
 
     people: list[DemoLearner] = []
@@ -256,11 +257,11 @@ def bulk_activity(db: sqlite_utils.Database, learners: int, days: int, seed: int
             if rng.random() >= learner.presence:
                 continue
             ms = start_ms + day * day_ms + rng.randrange(8 * 3_600_000, 16 * 3_600_000)
-            for kind, body, uid in school_day_events(learner, lessons, rng):
+            for kind, body, token in school_day_events(learner, lessons, rng):
                 ms += rng.randrange(5_000, 90_000)
-                add(kind, body, learner.id, uid, ms)
+                add(kind, body, learner.id, token, ms)
     rows.sort(key=lambda r: r[3])  # learners' days interleave: hand out seqs in clock order
-    rows = [(r[0] or f"{dev}:{i}", r[1], i, *r[3:]) for i, r in enumerate(rows, start=seq + 1)]
+    rows = [(f"{dev}:{i}", r[1], i, *r[3:]) for i, r in enumerate(rows, start=seq + 1)]
     with transaction(db):
         from .events import insert_foreign_rows
         insert_foreign_rows(db, rows)

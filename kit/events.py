@@ -1,7 +1,8 @@
 """Events are the truth: an append-only log of everything learners and staff do.
 
-An event is identified globally by `uid`: `<device_id>:<seq>` for events this server makes,
-or a client-made UUID for answers queued on a phone (so a retried submit is recognised).
+An event is identified globally by `uid`, always `<device_id>:<seq>`: only the device that
+made an event can name it, so no one can claim another school's ids. A form's idempotency
+token (a retried submit, an answer queued on a phone) travels in the body as "token".
 Within one device, `seq` counts 1, 2, 3... with no gaps, which makes a version vector
 ({device_id: highest seq held}) enough to say what another server lacks. Every event also
 carries a hybrid logical clock (`hlc`), used to order edits of mutable records.
@@ -10,8 +11,8 @@ Kinds in use (body fields in brackets):
     record.set     a mutable record's fields changed   [kind, id, fields]
     record.delete  a tombstone                          [kind, id]
     signin         a learner signed in                  [class_id]
-    lesson.read    a lesson was read to its end          [pack, lesson, lang]
-    quiz.answer    one question answered                [pack, lesson, question, correct, credit, response]
+    lesson.read    a lesson was read to its end          [pack, lesson, lang, token]
+    quiz.answer    one question answered                [pack, lesson, lang, question, correct, credit, response, token]
 """
 
 from __future__ import annotations
@@ -107,17 +108,23 @@ def device_id(db: sqlite_utils.Database) -> str:
 
 
 def append(db: sqlite_utils.Database, kind: str, body: dict, learner_id: "str | None" = None,
-           uid: "str | None" = None) -> "tuple[Event, bool]":
-    """Record a new local event. With a client-made `uid` seen before, records nothing and
-    returns the earlier event and False (a double tap or a retried request)."""
+           token: "str | None" = None) -> "tuple[Event, bool]":
+    """Record a new local event. A form's idempotency `token`, seen before for this learner
+    and kind (and lesson, when the body names one), records nothing and returns the earlier
+    event and False: a double tap, a reload or a retried request. Tokens are scoped to the
+    learner, so a token copied from someone else's form can neither block nor reveal theirs."""
     with transaction(db):
-        if uid is not None:
-            row = db.execute("SELECT * FROM events WHERE uid = ?", [uid]).fetchone()
-            if row:
-                return Event.from_row(row), False
+        if token is not None:
+            body = {**body, "token": token}
+            earlier = db.execute(
+                "SELECT * FROM events WHERE learner_id IS ? AND kind = ? "
+                "AND json_extract(body, '$.lesson') IS ? AND json_extract(body, '$.token') = ?",
+                [learner_id, kind, body.get("lesson"), token]).fetchone()
+            if earlier:
+                return Event.from_row(earlier), False
         dev = device_id(db)
         seq = (db.execute("SELECT MAX(seq) FROM events WHERE device_id = ?", [dev]).fetchone()[0] or 0) + 1
-        event = Event(uid or f"{dev}:{seq}", dev, seq, tick(db), kind, learner_id, body)
+        event = Event(f"{dev}:{seq}", dev, seq, tick(db), kind, learner_id, body)
         db["events"].insert(event.to_row())
         if kind.startswith("record."):
             from .records import apply  # records derive from events; import here avoids a cycle

@@ -28,11 +28,15 @@ def test_events_get_gapless_sequence_numbers(inst):
     assert [e.seq for e in events_after(inst.db, {inst.device_id: 1})] == [2, 3]
 
 
-def test_a_client_uid_is_recorded_once(inst):
-    first, new = append(inst.db, "quiz.answer", {"q": 1}, learner_id="L1", uid="u-1")
-    again, new_again = append(inst.db, "quiz.answer", {"q": 1}, learner_id="L1", uid="u-1")
+def test_a_form_token_is_recorded_once_per_learner(inst):
+    first, new = append(inst.db, "quiz.answer", {"lesson": "a", "q": 1}, learner_id="L1", token="t-1")
+    again, new_again = append(inst.db, "quiz.answer", {"lesson": "a", "q": 1}, learner_id="L1", token="t-1")
     assert new and not new_again and again == first
-    assert inst.db["events"].count == 1
+    assert first.uid == f"{inst.device_id}:1" and first.body["token"] == "t-1"
+    # Someone else's token is theirs alone: another learner posting it records their own event.
+    other, other_new = append(inst.db, "quiz.answer", {"lesson": "a", "q": 1}, learner_id="L2", token="t-1")
+    assert other_new and other.learner_id == "L2"
+    assert inst.db["events"].count == 2
 
 
 def test_later_edit_wins_and_delete_never_resurrects(inst):

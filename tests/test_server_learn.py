@@ -101,7 +101,7 @@ def test_reading_to_the_end_records_the_read_once_even_if_sent_twice(learner, in
     again = learner.post("/c/mini/passwords/read", data=form)
     assert first.status_code == again.status_code == 303 and first.location.endswith("/c/mini/phone")
     reads = events(inst, learner, "lesson.read")
-    assert [e.body for e in reads] == [{"pack": "mini", "lesson": "passwords", "lang": "fr"}]
+    assert [{**e.body, "token": "…"} for e in reads] == [{"pack": "mini", "lesson": "passwords", "lang": "fr", "token": "…"}]
     course = learner.get("/c/mini")
     assert 'class="done"' in course.text and '<progress value="1" max="2">' in course.text
 
@@ -145,6 +145,7 @@ def test_a_wrong_answer_gets_the_packs_feedback(learner, inst):
     feedback = answer(learner, page, {"a-single": "0"})
     assert "✗" in feedback.text and "No" in feedback.text and "Yes" not in feedback.text
     body = events(inst, learner, "quiz.answer")[0].body
+    assert body.pop("token") == hidden(page, "t-single")   # the form's idempotency token
     assert body == {"pack": "mini", "lesson": "passwords", "lang": "fr", "question": "single",
                     "credit": 0.0, "correct": False, "response": 0}
 
@@ -283,3 +284,25 @@ def test_every_post_form_on_the_learners_pages_carries_the_csrf_token(learner):
         assert all('name="csrf"' in f for f in posts), url
         gets = [f for f in forms if f not in posts]
         assert not any('name="csrf"' in f for f in gets), url     # a token never goes into a URL
+
+
+def test_a_token_copied_from_a_classmates_form_cannot_block_or_reveal_their_answers(learner, inst, app):
+    from kit import roster
+    from server_support import sign_in as sign_in_as
+    bilal = roster.add_learner(inst.db, learner.klass.id, "Bilal", pin="4321")
+    other = app.test_client()
+    assert sign_in_as(other, learner.klass, bilal, pin="4321").status_code == 303
+    # Bilal posts the read and the answer forms with the very tokens Amina's pages carry.
+    amina_lesson, amina_quiz = learner.get("/c/mini/passwords").text, learner.get(QUIZ).text
+    bilal_lesson = other.get("/c/mini/passwords").text
+    other.post("/c/mini/passwords/read", data={"csrf": csrf_of(bilal_lesson), "token": hidden(amina_lesson, "token"),
+                                              "go": "next"})
+    stolen = answer(other, other.get(QUIZ).text, {"a-single": "0", "t-single": hidden(amina_quiz, "t-single")})
+    assert stolen.status_code == 200
+    # Amina's own read and answer are still recorded, and Bilal saw only his own answer.
+    learner.post("/c/mini/passwords/read", data={"csrf": csrf_of(amina_lesson), "token": hidden(amina_lesson, "token"),
+                                                 "go": "next"})
+    answer(learner, amina_quiz, {"a-single": "1"})
+    assert len(events(inst, learner, "lesson.read")) == 1
+    assert [e.body["response"] for e in events(inst, learner, "quiz.answer")] == [1]
+    assert [e.body["response"] for e in learner_events(inst.db, bilal.id) if e.kind == "quiz.answer"] == [0]

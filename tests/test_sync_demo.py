@@ -31,7 +31,7 @@ def test_demo_makes_classes_learners_and_graded_answers_from_installed_packs(tmp
     assert answers and {a["pack"] for a in answers} == {"mini"}
     right = sum(a["correct"] for a in answers)
     assert 0 < right < len(answers)  # plausible: mostly right, some mistakes
-    assert all(set(a) == {"pack", "lesson", "lang", "question", "credit", "correct", "response"} for a in answers)
+    assert all(set(a) == {"pack", "lesson", "lang", "question", "credit", "correct", "response", "token"} for a in answers)
     inst.close()
 
 

@@ -131,7 +131,7 @@ def lesson_read(pack_id: str, lesson_id: str) -> Response:
     if library.lesson(get_db(), pack_id, lesson_id, lang) is None:
         abort(404)
     append(get_db(), "lesson.read", {"pack": pack_id, "lesson": lesson_id, "lang": lang},
-           learner_id=g.learner.id, uid=form_uuid(request.form.get("token", "")))
+           learner_id=g.learner.id, token=form_uuid(request.form.get("token", "")))
     go = request.form.get("go")
     if go == "quiz":
         return redirect(url_for("learn.quiz", pack_id=pack_id, lesson_id=lesson_id), 303)

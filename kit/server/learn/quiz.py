@@ -152,7 +152,7 @@ def record(page: QuizPage, shown: Shown, response: object) -> None:
     event, _created = append(get_db(), "quiz.answer", {
         "pack": page.course.id, "lesson": page.lesson.lesson_id, "lang": page.lang, "question": q.id,
         "credit": marked.credit, "correct": marked.correct, "response": response},
-        learner_id=g.learner.id, uid=shown.token)
+        learner_id=g.learner.id, token=shown.token)
     shown.response = event.body.get("response")
     shown.grade = grade(q, shown.response)
 
