@@ -4,8 +4,10 @@ switcher, /healthz, security headers and the error pages."""
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, Response, abort, current_app, redirect, render_template, request, send_file
 from werkzeug.exceptions import HTTPException
@@ -22,6 +24,8 @@ YEAR = 365 * 24 * 3600
 # Pages carry no script and load nothing from elsewhere.
 CSP = ("default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; "
        "form-action 'self'; frame-ancestors 'none'")
+# Characters no redirect target of ours holds: controls, invisible formatting, separators.
+UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zs", "Zl", "Zp"})
 
 ERROR_TEXT = {
     400: (N_("Something in that request was wrong"), N_("Go back and try again.")),
@@ -91,8 +95,16 @@ def healthz() -> Response:
 
 
 def local_path(target: "str | None") -> str:
-    """A redirect target on this server only (never //elsewhere or http://...)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """A redirect target on this server only (never //elsewhere or http://...); "/" otherwise.
+
+    Browsers drop tabs and newlines anywhere in a URL and read a backslash as a slash, so
+    "/<tab>/evil.example" would leave as "//evil.example": a target holding any control,
+    format or space character, or a backslash, is refused whole rather than cleaned."""
+    if not target or any(c == "\\" or c.isspace() or unicodedata.category(c) in UNSAFE_CATEGORIES
+                         for c in target):
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return "/"
     return target
 

@@ -1,0 +1,50 @@
+"""Findings of the security review of the web side, each kept as a rule that would fail again
+if the hole came back: redirects, wrong-code limits, self-registration, sessions, coaches."""
+
+from __future__ import annotations
+
+import pytest
+
+from kit import accounts, roster
+from kit.server.site import local_path
+
+from coach_support import PASSWORD, staff_sign_in
+from server_support import app, client, csrf_of  # noqa: F401  (fixtures)
+
+# --- redirects stay on this server (M1) ---------------------------------------------------------
+
+# What browsers turn into another site: they drop tabs and newlines, read "\" as "/", and
+# some treat other blanks loosely. Each must leave as "/".
+ELSEWHERE = ["//evil.example", "/\t/evil.example", "/\n/evil.example", "/\r\n/evil.example",
+             "/\\evil.example", "/ /evil.example", "/\x0b/evil.example", "/\u3000/evil.example",
+             "/\u200b/evil.example", "\t//evil.example", "http://evil.example/", "https:evil.example",
+             "javascript:alert(1)", "evil.example", ""]
+
+
+@pytest.mark.parametrize("target", ELSEWHERE)
+def test_a_redirect_target_that_could_leave_the_server_becomes_home(target):
+    assert local_path(target) == "/"
+
+
+@pytest.mark.parametrize("target", ["/signin", "/c/mini/phone?lang=ar", "/staff/class/abc",
+                                    "/.//evil.example", "/%2F%2Fevil.example", "/c/درس"])
+def test_a_path_on_this_server_is_kept_as_it_is(target):
+    # "/.//x" and "/%2F%2Fx" are paths of this server for every browser, never a host.
+    assert local_path(target) == target
+
+
+@pytest.mark.parametrize("target", ["/\t/evil.example", "/%09/evil.example", "/\r\n/evil.example"])
+def test_the_language_switcher_never_sends_a_phone_elsewhere(client, target):
+    resp = client.get(f"/lang/en?next={target}" if "%" in target else "/lang/en",
+                      query_string=None if "%" in target else {"next": target})
+    assert resp.status_code == 303
+    assert resp.headers["Location"] in ("/", "http://localhost/")
+
+
+def test_staff_sign_in_never_sends_a_teacher_elsewhere(client, inst):
+    accounts.add_account(inst.db, "head", "admin", PASSWORD)
+    resp = staff_sign_in(client, "head", next="/\t/evil.example/phish")
+    assert resp.status_code == 303 and resp.headers["Location"] in ("/", "http://localhost/")
+    # Already signed in, the page redirects at once: the same rule holds.
+    again = client.get("/staff/signin", query_string={"next": "/\t/evil.example/x"})
+    assert again.status_code == 303 and again.headers["Location"] in ("/", "http://localhost/")
