@@ -6,6 +6,7 @@ Layout of a data dir:
     index/            the whoosh search index
     media/<pack>/     pack media, named by content hash
     secret            random key for session cookies and CSRF tokens (0600)
+    install.lock      taken while a pack is installed or removed
 """
 
 from __future__ import annotations
@@ -55,9 +56,15 @@ class DataDir:
     def exists(self) -> bool:
         return self.db_path.exists()
 
+    @property
+    def install_lock_path(self) -> Path:
+        """Held while a pack is installed or removed (see kit.content.install)."""
+        return self.root / "install.lock"
+
     def make_dirs(self) -> None:
         for d in (self.root, self.keys_dir, self.index_dir, self.media_dir, self.tmp_dir):
             d.mkdir(parents=True, exist_ok=True)
+        self.install_lock_path.touch()
 
     def secret(self) -> bytes:
         """The server's cookie/CSRF secret, made once and kept."""

@@ -155,6 +155,7 @@ def forge(key: SigningKey, members: dict[str, bytes], *, manifest_members: "dict
 
 
 COURSE_JSON = json.dumps({"id": "mini", "version": "1.0.0", "languages": ["fr"], "title": {"fr": "x"}}).encode()
+EVIL_ID_JSON = json.dumps({"id": "../../victim", "version": "1.0.0", "languages": ["fr"], "title": {"fr": "x"}}).encode()
 
 
 def link_info(name: str) -> zipfile.ZipInfo:
@@ -193,6 +194,10 @@ REFUSALS = {
                        "update the kit"),
     "untrusted signer": (lambda k, b: pack_bytes(load_course(MINI), SigningKey.generate("stranger")), "not trusted"),
     "truncated file": (lambda k, b: b[: len(b) // 2], "not a zip file, or truncated"),
+    "pack id that is a path": (lambda k, b: forge(k, {"course.json": EVIL_ID_JSON}, manifest_patch={"id": "../../victim"}),
+                               "pack id '../../victim' is not lowercase"),
+    "script in an SVG": (lambda k, b: forge(k, {"course.json": COURSE_JSON,
+                                                "media/x.svg": b'<svg onload="alert(1)"></svg>'}), "SVG with scripts"),
     "empty file": (lambda k, b: b"", "not a zip file"),
     "tampered manifest": (lambda k, b: rewritten(b, "manifest.json", lambda m: m.replace(b"1.0.0", b"9.0.0")),
                           "signature does not match"),
@@ -267,3 +272,49 @@ def test_a_publisher_key_the_admin_trusts_is_accepted(data, inst, tmp_path):
         install_pack(data, inst.db, path)
     trust(inst.db, publisher.public, "publisher")
     assert install_pack(data, inst.db, path).signed_by == publisher.key_id
+
+
+def test_html_in_a_signed_pack_is_sanitized_again_at_install(data, inst, tmp_path):
+    """A publisher's key may sign a pack made by another tool: its HTML is not trusted as is."""
+    lesson = json.dumps({"id": "evil", "lang": "fr", "order": 1, "title": "x", "html":
+                         '<meta http-equiv="refresh" content="0;url=http://evil.example">'
+                         '<p onclick="steal()">Bonjour<script>alert(1)</script></p>'}).encode()
+    quiz = json.dumps({"questions": [{"id": "q", "type": "essay", "format": "html",
+                                      "text": '<img src=x onerror="alert(1)">Écrivez'}]}).encode()
+    path = tmp_path / "evil.kitpack"
+    path.write_bytes(forge(inst.key(), {"course.json": COURSE_JSON, "lessons/evil.fr.json": lesson,
+                                        "quizzes/evil.fr.json": quiz}))
+    install_pack(data, inst.db, path)
+    html = inst.db.execute("SELECT html FROM lessons").fetchone()[0]
+    stored_quiz = inst.db.execute("SELECT quiz FROM quizzes").fetchone()[0]
+    assert "Bonjour" in html and "Écrivez" in stored_quiz
+    for bad in ("<meta", "onclick", "<script", "onerror"):
+        assert bad not in html and bad not in stored_quiz
+
+
+def test_two_installs_at_once_end_with_the_newest_and_all_its_media(data, tmp_path):
+    """Installs take a lock: the version check and media clean-up of one never interleave
+    with another's (kit pack install beside a USB visit)."""
+    import threading
+    from kit.instance import open_instance
+    key = open_instance(data).key()
+    packs = [build_pack(version_of(tmp_path, v), tmp_path / f"p{v}", key) for v in ("1.0.1", "1.0.2", "1.0.3")]
+    errors = []
+
+    def install(path):
+        inst = open_instance(data)
+        try:
+            install_pack(data, inst.db, path, skip_older=True)
+        except PackError as e:
+            errors.append(e)
+        finally:
+            inst.close()
+    threads = [threading.Thread(target=install, args=(p,)) for p in packs * 2]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    inst = open_instance(data)
+    assert errors == [] and list_packs(inst.db)[0]["version"] == "1.0.3"
+    for sha, path in inst.db.execute("SELECT sha256, path FROM media"):
+        assert (data.media_dir / "mini" / (sha + Path(path).suffix)).exists()

@@ -12,12 +12,15 @@ Order of work, so that a power cut or a kill at any moment leaves the last compl
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Iterator
 
 import sqlite_utils
 
@@ -48,10 +51,28 @@ def verify_pack(db: sqlite_utils.Database, path: Path, allow_unsigned: bool = Fa
     return read_pack(Path(path), lambda kid: trusted_key(db, kid, ("publisher",)), allow_unsigned)
 
 
+@contextmanager
+def install_lock(data: DataDir) -> Iterator[None]:
+    """One install or removal at a time per data dir (two `kit pack install` at once, or a
+    USB visit during one): the version check and the media clean-up assume no one else writes."""
+    with open(data.install_lock_path, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 def install_pack(data: DataDir, db: sqlite_utils.Database, path: Path, allow_unsigned: bool = False,
                  update_search: bool = True, skip_older: bool = False) -> InstallResult:
     """Install or upgrade a verified pack. An older version than the installed one is refused,
     or with `skip_older` passed over (action "skipped"), for folders holding several versions."""
+    with install_lock(data):
+        return _install(data, db, path, allow_unsigned, update_search, skip_older)
+
+
+def _install(data: DataDir, db: sqlite_utils.Database, path: Path, allow_unsigned: bool,
+             update_search: bool, skip_older: bool) -> InstallResult:
     pack = verify_pack(db, path, allow_unsigned)
     row = db.execute("SELECT version, manifest FROM packs WHERE id = ?", [pack.id]).fetchone()
     previous = row[0] if row else None
@@ -77,12 +98,13 @@ def install_pack(data: DataDir, db: sqlite_utils.Database, path: Path, allow_uns
 
 def remove_pack(data: DataDir, db: sqlite_utils.Database, pack_id: str) -> None:
     """Remove a pack's content. Learners' events stay: reinstalling brings their progress back."""
-    if not db.execute("SELECT 1 FROM packs WHERE id = ?", [pack_id]).fetchone():
-        raise PackError(f"no pack {pack_id!r} is installed; see `kit pack list`")
-    with transaction(db):
-        db.execute("DELETE FROM packs WHERE id = ?", [pack_id])  # lessons, quizzes, media cascade
-    _collect_media(data, db, pack_id)
-    refresh_search(data, db)
+    with install_lock(data):
+        if not db.execute("SELECT 1 FROM packs WHERE id = ?", [pack_id]).fetchone():
+            raise PackError(f"no pack {pack_id!r} is installed; see `kit pack list`")
+        with transaction(db):
+            db.execute("DELETE FROM packs WHERE id = ?", [pack_id])  # lessons, quizzes, media cascade
+        _collect_media(data, db, pack_id)
+        refresh_search(data, db)
 
 
 def list_packs(db: sqlite_utils.Database) -> list[dict]:

@@ -36,9 +36,9 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Callable
 
-from ..errors import PackError
+from ..errors import PackError, QuizError
 from ..keys import PublicKey, SigningKey
-from .course import MEDIA_TYPES, Course, load_course
+from .course import COURSE_ID, MEDIA_TYPES, SEMVER, UNSAFE_SVG, Course, load_course
 from .quiz import Quiz
 from .render import render_inline, sanitize
 
@@ -56,6 +56,7 @@ MAX_TOTAL_BYTES = 4 * 1024**3
 MAX_RATIO = 200               # uncompressed / compressed, for members over 1 MB
 MAX_MANIFEST_BYTES = 16 * 1024**2
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9._\-/]+$")
+LANG = re.compile(r"^[a-z]{2}$")
 
 
 def pack_name(pack_id: str, version: str) -> str:
@@ -291,28 +292,53 @@ def _check_signature(z, by_name, manifest, manifest_bytes, name, trusted, allow_
 
 
 def _parse_contents(contents: dict, manifest: dict, manifest_bytes: bytes, signed_by, name: str) -> VerifiedPack:
+    """Read the verified members, trusting nothing a signer could get wrong: ids that become
+    folder names are checked, and lesson and quiz HTML is sanitized again (a publisher's key
+    may have signed a pack made by another tool)."""
     try:
         course = json.loads(contents["course.json"])
         if course["id"] != manifest["id"] or course["version"] != manifest["version"]:
             raise PackError(f"{name}: course.json does not match the manifest")
+        _check_ids(name, course)
         pack = VerifiedPack(manifest, hashlib.sha256(manifest_bytes).hexdigest(), signed_by, course)
         for path, data in contents.items():
             if path.startswith("lessons/"):
-                lesson = json.loads(data)
-                for key in ("id", "lang", "order", "title", "html"):
-                    lesson[key]  # noqa: B018 -- presence check
-                pack.lessons.append(lesson)
+                pack.lessons.append(_lesson(name, path, json.loads(data)))
             elif path.startswith("quizzes/"):
                 lid, lang = PurePosixPath(path).stem.rsplit(".", 1)
-                pack.quizzes[(lid, lang)] = json.loads(data)
+                pack.quizzes[(lid, lang)] = rendered_quiz(Quiz.from_dict(json.loads(data))).to_dict()
             elif path.startswith("media/"):
-                rel = path[len("media/"):]
-                if PurePosixPath(rel).suffix.lower() not in MEDIA_TYPES:
-                    raise PackError(f"{name}: {path} is not an allowed media type")
-                pack.media[rel] = data
+                pack.media[path[len("media/"):]] = _media(name, path, data)
     except KeyError as e:
         raise PackError(f"{name}: a member lacks {e}; the pack is malformed") from None
-    except (ValueError, TypeError):
-        raise PackError(f"{name}: a member is not valid JSON; the pack is malformed") from None
+    except (ValueError, TypeError, QuizError):
+        raise PackError(f"{name}: a member is not valid; the pack is malformed") from None
     pack.lessons.sort(key=lambda l: (l["order"], l["id"], l["lang"]))
     return pack
+
+
+def _check_ids(name: str, course: dict) -> None:
+    if not (isinstance(course["id"], str) and COURSE_ID.match(course["id"])):
+        raise PackError(f"{name}: pack id {course['id']!r} is not lowercase letters, digits and dashes; refused")
+    if not (isinstance(course["version"], str) and SEMVER.match(course["version"])):
+        raise PackError(f"{name}: version {course['version']!r} is not like 1.0.0; refused")
+    langs = course["languages"]
+    if not (isinstance(langs, list) and langs and all(isinstance(x, str) and LANG.match(x) for x in langs)):
+        raise PackError(f"{name}: languages must be codes like fr, ar; refused")
+
+
+def _lesson(name: str, path: str, lesson: dict) -> dict:
+    if not (isinstance(lesson["id"], str) and COURSE_ID.match(lesson["id"])
+            and isinstance(lesson["lang"], str) and LANG.match(lesson["lang"])
+            and isinstance(lesson["order"], int) and isinstance(lesson["title"], str)):
+        raise PackError(f"{name}: {path} has a bad id, language, order or title; refused")
+    return {**lesson, "html": sanitize(str(lesson["html"]))}
+
+
+def _media(name: str, path: str, data: bytes) -> bytes:
+    suffix = PurePosixPath(path).suffix.lower()
+    if suffix not in MEDIA_TYPES:
+        raise PackError(f"{name}: {path} is not an allowed media type")
+    if suffix == ".svg" and UNSAFE_SVG.search(data):
+        raise PackError(f"{name}: {path} is an SVG with scripts, event handlers or links; refused")
+    return data
