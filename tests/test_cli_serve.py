@@ -1,6 +1,7 @@
 """`kit serve`: a real server on loopback, its banner, and the demo class."""
 
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -76,3 +77,17 @@ def test_kit_serve_hub_takes_the_hub_role_and_answers_sync(data, inst):
         proc.wait(timeout=10)
     assert peers.own_role(inst.db) == "hub"
     assert roster.list_classes(inst.db) == []   # a hub makes no demo class
+
+
+def test_a_huge_request_body_is_refused_before_it_is_read(server):
+    """waitress buffers a body before Flask can refuse it: the server must say 413 at once,
+    not swallow hundreds of megabytes first (the reviewer's 300 MB POST)."""
+    base, _ = server
+    get(base + "healthz")
+    port = int(base.rsplit(":", 1)[1].strip("/"))
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        conn.sendall(b"POST /signin HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                     b"Content-Length: %d\r\n\r\n" % (300 << 20))
+        conn.sendall(b"a" * (64 << 10))      # a little of the body: the answer must not wait for the rest
+        status = conn.recv(200).split(b"\r\n")[0]
+    assert b" 413 " in status

@@ -25,6 +25,9 @@ from . import data_dir, data_option, main
 # A classroom of 40 phones: pages take a few ms, so 8 threads keep every core busy while
 # some wait on the disk, without the memory of one thread per phone.
 DEFAULT_THREADS = 8
+# The largest request body waitress reads. Flask refuses bodies over 256 KiB, but only once
+# waitress has buffered them (up to 1 GiB by default, on a Pi's SD card): refuse them at the door.
+MAX_BODY = 1 << 20
 
 
 def lan_address() -> str:
@@ -94,7 +97,7 @@ def serve(data: str, host: str, port: int, threads: int, default_lang: str, hub:
     tame_malloc()  # before waitress starts its threads: each would keep argon2's 4 MiB
     app = create_app({"DATA": d, "DEFAULT_LANG": default_lang})
     server = waitress.create_server(app, host=host, port=port, threads=threads, ident="kit",
-                                    clear_untrusted_proxy_headers=True)
+                                    clear_untrusted_proxy_headers=True, max_request_body_size=MAX_BODY)
     # One socket has its port; several (a name with IPv4 and IPv6 addresses) share the one asked.
     url = student_url(host, getattr(server, "effective_port", port))
     click.echo(banner(url, demo))
