@@ -170,7 +170,12 @@ def insert_foreign_rows(db: sqlite_utils.Database, rows: "list[tuple]") -> int:
             new += 1
             apply(db, Event.from_row(row))
     if new and rows:
-        observe(db, max(r[3] for r in rows))  # any of them may be new; a held one was observed before
+        # Any of them may be new (a held one was observed before). One device with a wrong
+        # date must not hide the others: follow the latest clock that is plausible.
+        limit = format_hlc(int(time.time() * 1000) + MAX_DRIFT_MS, 0)
+        plausible = [r[3] for r in rows if r[3] <= limit]
+        if plausible:
+            observe(db, max(plausible))
     return new
 
 

@@ -70,3 +70,13 @@ def test_a_far_future_clock_from_a_peer_does_not_drag_ours_along(inst):
     assert tick(inst.db, now_ms=10**12 + 1) == format_hlc(10**12 + 1, 0)
     observe(inst.db, format_hlc(10**12 + 60_000, 3), now_ms=10**12)   # a minute ahead: followed
     assert tick(inst.db, now_ms=10**12 + 2) == format_hlc(10**12 + 60_000, 4)
+
+
+def test_one_far_future_event_in_a_batch_does_not_hide_the_plausible_clocks(inst):
+    import time
+    from kit.events import format_hlc, insert_foreign_rows, tick
+    now = int(time.time() * 1000)
+    rows = [("peer:1", "peer", 1, format_hlc(now + 60_000, 0), "signin", "L", "{}"),
+            ("peer:2", "peer", 2, format_hlc(now + 400 * 86_400_000, 0), "signin", "L", "{}")]
+    insert_foreign_rows(inst.db, rows)
+    assert tick(inst.db, now_ms=now) > format_hlc(now + 60_000, 0)   # followed the minute-ahead one
