@@ -318,3 +318,14 @@ def test_two_installs_at_once_end_with_the_newest_and_all_its_media(data, tmp_pa
     assert errors == [] and list_packs(inst.db)[0]["version"] == "1.0.3"
     for sha, path in inst.db.execute("SELECT sha256, path FROM media"):
         assert (data.media_dir / "mini" / (sha + Path(path).suffix)).exists()
+
+
+def test_a_quiz_must_ask_the_same_questions_with_the_same_rule_in_every_language(inst, tmp_path):
+    course = tmp_path / "c"
+    shutil.copytree(MINI, course)
+    quiz = course / "01-passwords.ar.quiz.yml"
+    quiz.write_text(quiz.read_text(encoding="utf-8").replace("mastery: {m: 2, n: 3}", "mastery: {m: 1, n: 1}"),
+                    encoding="utf-8")
+    with pytest.raises(ContentError) as caught:
+        build_pack(course, tmp_path / "out", inst.key())
+    assert "the quiz of lesson 'passwords' differs between languages" in "\n".join(map(str, caught.value.problems))

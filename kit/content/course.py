@@ -254,10 +254,16 @@ def _check_translations(course: Course, problems: list[Problem]) -> None:
                 problems.append(Problem(course.root, None, f"lesson {lid!r} has no {lang} translation"))
             if langs_with_quiz and lang not in langs_with_quiz:
                 problems.append(Problem(course.root, None, f"the quiz of lesson {lid!r} has no {lang} translation"))
-        ids = {lang: [q.id for q in course.quizzes[(lid, lang)].questions] for lang in langs_with_quiz}
-        if len({tuple(v) for v in ids.values()}) > 1:
-            problems.append(Problem(course.root, None, f"the quiz of lesson {lid!r} has different question ids "
-                                                       f"per language: {ids}"))
+        # Mastery is counted across languages, so every language must ask the same questions
+        # (ids and types) with the same m-of-n rule.
+        shapes = {lang: _quiz_shape(course.quizzes[(lid, lang)]) for lang in langs_with_quiz}
+        if len(set(shapes.values())) > 1:
+            problems.append(Problem(course.root, None, f"the quiz of lesson {lid!r} differs between languages "
+                                                       f"(question ids, types or mastery): {shapes}"))
+
+
+def _quiz_shape(quiz: Quiz) -> tuple:
+    return (quiz.mastery_m, quiz.mastery_n, tuple((q.id, q.type) for q in quiz.questions))
 
 
 def _check_media(root: Path, course: Course, problems: list[Problem]) -> None:
