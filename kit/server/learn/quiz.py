@@ -19,6 +19,7 @@ from werkzeug.datastructures import MultiDict
 
 from ...content import library
 from ...content.quiz import Grade, Question, Quiz, grade, public_view
+from ...db import transaction
 from ...events import append
 from ...progress import PASS_SCORE, Attempt, QuizOutline, QuizProgress, quiz_progress
 from ..i18n import gettext as _
@@ -140,8 +141,9 @@ def answer_all(page: QuizPage):
     if any(s.error for s in shown):
         return page.render("learn/quiz_all.html", 400, shown=shown, form=request.form,
                            descriptions=descriptions_before(page.quiz))
-    for s, response in zip(shown, responses):
-        record(page, s, response)
+    with transaction(get_db()):  # the whole quiz or nothing, even if the server dies midway
+        for s, response in zip(shown, responses):
+            record(page, s, response)
     return result(page, page.progress(), shown)
 
 
