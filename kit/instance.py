@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import sqlite_utils
@@ -9,7 +10,7 @@ import sqlite_utils
 from .config import DataDir
 from .db import get_meta, open_db, set_meta, transaction
 from .errors import ConfigError
-from .keys import SigningKey, device_key, ensure_device_key, trust
+from .keys import SigningKey, device_key, device_key_path, ensure_device_key, public_path, trust
 
 
 @dataclass
@@ -33,6 +34,8 @@ def init_instance(data: DataDir, name: str = "") -> "tuple[Instance, bool]":
     Returns the instance and whether anything was created."""
     created = not data.exists()
     data.make_dirs()
+    if created:
+        retire_device_key(data)
     key = ensure_device_key(data, name)
     db = open_db(data.db_path)
     with transaction(db):
@@ -43,6 +46,18 @@ def init_instance(data: DataDir, name: str = "") -> "tuple[Instance, bool]":
             trust(db, key.public, "publisher")
     data.secret()
     return Instance(data, db), created
+
+
+def retire_device_key(data: DataDir) -> None:
+    """A new database is a new device. Its event numbers start again at 1, so reusing the old
+    key would give new events the names of old ones the hub already holds (and they would be
+    dropped there). The old key is kept beside, renamed, in case it is needed."""
+    path = device_key_path(data)
+    if path.exists():
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        for old in (path, public_path(path)):
+            if old.exists():
+                old.rename(old.with_name(f"{old.name}.retired-{stamp}"))
 
 
 def open_instance(data: DataDir) -> Instance:

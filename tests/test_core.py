@@ -80,3 +80,14 @@ def test_one_far_future_event_in_a_batch_does_not_hide_the_plausible_clocks(inst
             ("peer:2", "peer", 2, format_hlc(now + 400 * 86_400_000, 0), "signin", "L", "{}")]
     insert_foreign_rows(inst.db, rows)
     assert tick(inst.db, now_ms=now) > format_hlc(now + 60_000, 0)   # followed the minute-ahead one
+
+
+def test_a_new_database_beside_an_old_key_makes_a_new_device(tmp_path):
+    d = DataDir(tmp_path / "d")
+    first, _ = init_instance(d)
+    old_id = first.device_id
+    first.close()
+    d.db_path.unlink()          # the database lost (or deleted); the key left behind
+    second, created = init_instance(d)
+    assert created and second.device_id != old_id
+    assert list(d.keys_dir.glob("device.key.retired-*"))

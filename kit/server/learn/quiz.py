@@ -23,9 +23,9 @@ from ...db import transaction
 from ...events import append
 from ...progress import PASS_SCORE, Attempt, QuizOutline, QuizProgress, quiz_progress
 from ..i18n import gettext as _
+from ..reports import quiz_outline
 from ..store import get_db
 from . import bp, signed_in
-from ..reports import quiz_outline
 from .courses import course_or_404, form_uuid, my_events, neighbours
 
 MAX_TEXT = 2000
