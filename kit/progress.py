@@ -137,9 +137,17 @@ def _answers(events: Iterable[Event], pack: str, lesson: str) -> list[Answer]:
     for e in events:
         b = e.body
         if e.kind == "quiz.answer" and b.get("pack") == pack and b.get("lesson") == lesson:
-            out.append(Answer(str(b.get("question")), float(b.get("credit") or 0), b.get("correct"),
+            out.append(Answer(str(b.get("question")), _credit(b.get("credit")), b.get("correct") is True,
                               b.get("response"), str(b.get("lang", "")), e.uid))
     return out
+
+
+def _credit(value: object) -> float:
+    """An answer's credit, 0 when a malformed event (synced from elsewhere) says otherwise:
+    one bad row must not break a learner's pages for good, since events are never deleted."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return 0.0
+    return min(max(float(value), 0.0), 1.0) if value == value else 0.0
 
 
 def attempts(answers: Sequence[Answer], outline: QuizOutline) -> list[Attempt]:

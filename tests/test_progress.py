@@ -114,3 +114,14 @@ def test_progress_is_the_same_whatever_order_other_courses_events_interleave(rnd
     a = course_progress(own, "p", LESSONS)
     b = course_progress(mixed, "p", LESSONS)
     assert [l.complete for l in a.lessons] == [l.complete for l in b.lessons]
+
+
+def test_a_malformed_answer_synced_from_elsewhere_counts_as_wrong_instead_of_breaking_pages():
+    from kit.events import Event
+    from kit.progress import _answers
+    bad = [Event(f"d:{i}", "d", i, f"{i:013d}-00000", "quiz.answer", "L",
+                 {"pack": "p", "lesson": "l", "question": "q", "credit": credit, "correct": "yes"})
+           for i, credit in enumerate(["half", None, float("nan"), 7, [1]], start=1)]
+    answers = _answers(bad, "p", "l")
+    assert [a.credit for a in answers] == [0.0, 0.0, 0.0, 1.0, 0.0]
+    assert not any(a.correct for a in answers)
