@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from pathlib import Path
 
@@ -331,6 +332,31 @@ def test_short_answer_wildcard_matches_anything_in_its_place():
     assert grade(question, "frog").feedback == ["Good!"]
     assert grade(question, "toad").feedback == ["Wrong"]
     assert grade(question, "toad").credit == 0.0
+
+
+def short(pattern: str) -> Question:
+    return Question("w", "short", "t", answers=[Answer(pattern, 1.0, "")])
+
+
+@given(st.text("ab*", max_size=7), st.text("ab", max_size=9))
+def test_short_answer_stars_match_as_any_run_of_characters(pattern, typed):
+    """The reference is the plain reading of "*": any run of characters, at every place."""
+    expected = re.fullmatch(".*".join(re.escape(p) for p in pattern.split("*")), typed) is not None
+    assert (grade(short(pattern), typed).credit == 1.0) == (expected and typed != "")
+
+
+@pytest.mark.parametrize("pattern, typed, credit", [
+    ("*a*a*b*", "a" * 2000, 0.0), ("*a*a*b*", "a" * 2000 + "b", 1.0), ("a*a", "a", 0.0),
+    ("ab*ba", "aba", 0.0), ("ab*ba", "abba", 1.0), ("*cndp*", "la CNDP, au Maroc", 1.0),
+])
+def test_short_answer_stars_on_long_or_overlapping_text(pattern, typed, credit):
+    assert grade(short(pattern), typed).credit == credit
+
+
+def test_many_stars_against_a_long_answer_are_graded_at_once():
+    # A regex of ".*" backtracked for minutes on "*a*a*a*b*" against 1,000 "a": a learner
+    # could stall a server thread per submit. This would hang, not fail, if it came back.
+    assert grade(short("*a*a*a*a*b*"), "a" * 200_000).credit == 0.0
 
 
 @pytest.mark.parametrize("typed, credit", [

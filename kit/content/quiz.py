@@ -250,12 +250,26 @@ def _score_short(q: Question, response: Any) -> tuple[float, list[str]]:
     if not isinstance(response, str) or not fold(response):
         return 0.0, []
     typed = fold(response)
-    return _best([a for a in q.answers if _short_pattern(a.text).fullmatch(typed)])
+    return _best([a for a in q.answers if _short_matches(a.text, typed)])
 
 
-def _short_pattern(text: str) -> re.Pattern:
-    # As in Moodle, "*" in a short answer matches any run of characters.
-    return re.compile(".*".join(re.escape(part) for part in fold(text).split("*")))
+def _short_matches(text: str, typed: str) -> bool:
+    """Whether folded `typed` is the answer `text`, where (as in Moodle) each "*" stands for
+    any run of characters. The pieces between stars are found in order, each as early as
+    possible: a regex of ".*" would backtrack for minutes on "*a*a*a*b*" against a long text."""
+    pieces = fold(text).split("*")
+    if len(pieces) == 1:
+        return typed == pieces[0]
+    first, *middle, last = pieces
+    if len(typed) < len(first) + len(last) or not typed.startswith(first) or not typed.endswith(last):
+        return False
+    at, end = len(first), len(typed) - len(last)
+    for piece in middle:
+        found = typed.find(piece, at, end)
+        if found < 0:
+            return False
+        at = found + len(piece)
+    return True
 
 
 def _score_numeric(q: Question, response: Any) -> tuple[float, list[str]]:
