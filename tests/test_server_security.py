@@ -48,3 +48,17 @@ def test_staff_sign_in_never_sends_a_teacher_elsewhere(client, inst):
     # Already signed in, the page redirects at once: the same rule holds.
     again = client.get("/staff/signin", query_string={"next": "/\t/evil.example/x"})
     assert again.status_code == 303 and again.headers["Location"] in ("/", "http://localhost/")
+
+
+# --- pages where a code is typed are never cached (low) -----------------------------------------
+
+def test_pages_where_a_code_is_typed_are_never_kept(client, inst):
+    klass = roster.create_class(inst.db, "CP1", self_register=True)
+    learner = roster.add_learner(inst.db, klass.id, "Amina", pin="1234")
+    url = f"/signin/c/{klass.id}/{learner.id}"
+    page = client.get(url)
+    # Two taps on the keypad: the page now holds "12" in a hidden field.
+    typed = client.post(url, data={"csrf": csrf_of(page.text), "key": "2", "so_far": "1"})
+    assert 'value="12"' in typed.text
+    for resp in (page, typed, client.get(f"/signin/c/{klass.id}/join"), client.get("/staff/signin")):
+        assert resp.headers["Cache-Control"] == "no-store"

@@ -7,7 +7,10 @@ codes are limited by kit.roster per learner and per address.
 
 from __future__ import annotations
 
-from flask import Response, abort, redirect, render_template, request, session, url_for
+from functools import wraps
+from typing import Callable
+
+from flask import Response, abort, make_response, redirect, render_template, request, session, url_for
 
 from ... import roster
 from ...errors import RosterError
@@ -28,6 +31,17 @@ PICTURE_NAMES = {"cat": N_("cat"), "dog": N_("dog"), "fish": N_("fish"), "sun": 
 def pictures() -> list[tuple[str, str, str]]:
     """(id, face, translated name) of each picture, in a fixed order."""
     return [(p, PICTURE_FACES[p], _(PICTURE_NAMES[p])) for p in roster.PICTURES]
+
+
+def no_store(view: Callable) -> Callable:
+    """For pages where a code is typed (the keypad keeps the digits so far in a hidden field):
+    on a shared phone, 'back' or the browser's cache must not bring them out again."""
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        resp = make_response(view(*args, **kwargs))
+        resp.headers["Cache-Control"] = "no-store"
+        return resp
+    return wrapper
 
 
 def klass_or_404(class_id: str) -> roster.Klass:
@@ -74,6 +88,7 @@ def code_step(login: str, so_far: str, key: str) -> "tuple[str, bool]":
 
 
 @bp.route("/signin/c/<class_id>/<learner_id>", methods=["GET", "POST"])
+@no_store
 def signin_learner(class_id: str, learner_id: str) -> "Response | str | tuple[str, int]":
     db = get_db()
     klass = klass_or_404(class_id)
@@ -128,6 +143,7 @@ def signout() -> Response:
 
 
 @bp.route("/signin/c/<class_id>/join", methods=["GET", "POST"])
+@no_store
 def register(class_id: str) -> "Response | str | tuple[str, int]":
     """Self-registration: a learner adds their own name and code, where the class allows it."""
     db = get_db()
