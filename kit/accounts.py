@@ -9,9 +9,10 @@ field of the class record (kit.roster), so it syncs with the class.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlite_utils
 from argon2 import PasswordHasher
@@ -36,6 +37,14 @@ class Account:
     username: str
     role: str
     created_at: str
+    # Changes with the password: a staff session carries the stamp it was made with, so a
+    # new password signs out every browser that used the old one.
+    stamp: str = field(default="", compare=False, repr=False)
+
+
+def password_stamp(password_hash: str) -> str:
+    """A short digest of the (salted) password hash: it tells nothing about the password."""
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -62,8 +71,18 @@ def add_account(db: sqlite_utils.Database, username: str, role: str, password: s
 
 
 def get_account(db: sqlite_utils.Database, username: str) -> "Account | None":
-    row = db.execute("SELECT username, role, created_at FROM users WHERE username = ?", [username]).fetchone()
-    return Account(*row) if row else None
+    row = db.execute("SELECT username, role, created_at, password_hash FROM users WHERE username = ?",
+                     [username]).fetchone()
+    return Account(row[0], row[1], row[2], password_stamp(row[3])) if row else None
+
+
+def set_password(db: sqlite_utils.Database, username: str, password: str) -> None:
+    """Give an account a new password; every session signed in with the old one ends."""
+    if len(password or "") < MIN_PASSWORD:
+        raise RosterError(f"a password has at least {MIN_PASSWORD} characters")
+    if get_account(db, username) is None:
+        raise RosterError(f"no account {username!r}; see `kit users list`")
+    db.execute("UPDATE users SET password_hash = ? WHERE username = ?", [_hasher.hash(password), username])
 
 
 def list_accounts(db: sqlite_utils.Database) -> list[Account]:
@@ -83,7 +102,7 @@ def check_password(db: sqlite_utils.Database, username: str, password: str) -> "
         _hasher.verify(row[3], password or "")
     except (VerificationError, InvalidHashError):
         return None
-    return Account(row[0], row[1], row[2])
+    return Account(row[0], row[1], row[2], password_stamp(row[3]))
 
 
 def sign_in(db: sqlite_utils.Database, username: str, password: str, address: str,

@@ -9,11 +9,12 @@ network address, in the local `signin_failures` table (not synced: it is about t
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlite_utils
 from argon2 import PasswordHasher
@@ -65,11 +66,21 @@ class Learner:
     class_id: str
     has_pin: bool
     has_pictures: bool
+    # Changes whenever the learner's PIN or picture code does. A session carries the stamp
+    # it was made with, so a teacher's reset signs out every phone that used the old code.
+    stamp: str = field(default="", compare=False, repr=False)
 
     @classmethod
     def from_record(cls, rec: dict) -> "Learner":
         return cls(rec["id"], rec.get("name", ""), rec.get("class_id", ""),
-                   bool(rec.get("pin_hash")), bool(rec.get("picture_hash")))
+                   bool(rec.get("pin_hash")), bool(rec.get("picture_hash")), secret_stamp(rec))
+
+
+def secret_stamp(rec: dict) -> str:
+    """A short digest of a learner's secret hashes. They are salted argon2 strings, so the
+    stamp (readable in the signed cookie) tells nothing about the code itself."""
+    material = f"{rec.get('pin_hash') or ''}\0{rec.get('picture_hash') or ''}"
+    return hashlib.sha256(material.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -225,7 +236,8 @@ def self_register(db: sqlite_utils.Database, class_id: str, name: str, pin: "str
 
 def set_secret(db: sqlite_utils.Database, learner_id: str, pin: "str | None" = None,
                pictures: "list[str] | None" = None) -> None:
-    """Give a learner a new PIN or picture code (a teacher resetting a forgotten one)."""
+    """Give a learner a new PIN or picture code (a teacher resetting a forgotten one). It
+    changes the learner's stamp: every session made with the old code ends."""
     fields = {}
     if pin is not None:
         fields["pin_hash"] = _secret_hasher.hash(check_pin(pin))

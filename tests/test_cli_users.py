@@ -69,3 +69,13 @@ def test_admin_and_coach_accounts_are_asked_a_password_twice(data, inst):
 def test_users_on_a_folder_that_is_not_a_data_dir(tmp_path):
     result = CliRunner().invoke(main, ["users", "list", "--data", str(tmp_path / "none")])
     assert result.exit_code == 1 and "kit init" in result.output
+
+
+def test_a_new_password_replaces_the_old_one(data, inst):
+    run(data, "users", "add-coach", "karim", "--password", "first pass 1")
+    changed = run(data, "users", "set-password", "karim", input="second pass 2\nsecond pass 2\n")
+    assert changed.exit_code == 0 and "New password set for 'karim'" in changed.output
+    assert accounts.check_password(inst.db, "karim", "second pass 2").username == "karim"
+    assert accounts.check_password(inst.db, "karim", "first pass 1") is None
+    unknown = run(data, "users", "set-password", "nobody", "--password", "long enough")
+    assert unknown.exit_code == 1 and "kit users list" in unknown.output

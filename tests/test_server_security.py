@@ -9,7 +9,7 @@ from kit import accounts, roster
 from kit.server.site import local_path
 
 from coach_support import PASSWORD, staff_sign_in
-from server_support import app, client, csrf_of  # noqa: F401  (fixtures)
+from server_support import app, client, csrf_of, sign_in  # noqa: F401  (fixtures)
 
 # --- redirects stay on this server (M1) ---------------------------------------------------------
 
@@ -62,3 +62,42 @@ def test_pages_where_a_code_is_typed_are_never_kept(client, inst):
     assert 'value="12"' in typed.text
     for resp in (page, typed, client.get(f"/signin/c/{klass.id}/join"), client.get("/staff/signin")):
         assert resp.headers["Cache-Control"] == "no-store"
+
+
+# --- a new code ends every session made with the old one (M6) -----------------------------------
+
+def test_a_pin_reset_signs_out_every_phone_that_used_the_old_pin(app, client, inst):
+    klass = roster.create_class(inst.db, "CP1")
+    amina = roster.add_learner(inst.db, klass.id, "Amina", pin="1234")
+    assert sign_in(client, klass, amina, "1234").status_code == 303      # a classmate who saw the PIN
+    copied = client.get_cookie("kit").value
+    assert "Amina" in client.get("/").text
+
+    roster.set_secret(inst.db, amina.id, pin="9876")                    # the teacher's reset
+    assert client.get("/").status_code == 303
+    replayed = app.test_client()
+    replayed.set_cookie("kit", copied)
+    assert replayed.get("/").status_code == 303
+
+    owner = app.test_client()
+    assert sign_in(owner, klass, amina, "9876").status_code == 303
+    assert owner.get("/").status_code == 200
+
+
+def test_a_removed_learners_copied_cookie_opens_nothing(app, client, inst):
+    klass = roster.create_class(inst.db, "CP1")
+    amina = roster.add_learner(inst.db, klass.id, "Amina", pin="1234")
+    sign_in(client, klass, amina, "1234")
+    roster.remove_learner(inst.db, amina.id)
+    assert client.get("/").status_code == 303
+
+
+def test_a_new_password_signs_out_every_browser_of_the_account(app, inst):
+    accounts.add_account(inst.db, "head", "admin", PASSWORD)
+    browser = app.test_client()
+    assert staff_sign_in(browser, "head").status_code == 303
+    assert browser.get("/staff/").status_code == 200
+    accounts.set_password(inst.db, "head", "a brand new one")
+    assert browser.get("/staff/").status_code == 303                     # back to the sign-in page
+    assert staff_sign_in(browser, "head", "a brand new one").status_code == 303
+    assert browser.get("/staff/").status_code == 200

@@ -132,6 +132,20 @@ def add_coach(username: str, password: str, data: str) -> None:
     _add_account("coach", username, password, data)
 
 
+@users.command("set-password")
+@click.argument("username")
+@click.password_option(help="The new password (asked twice when not given).")
+@data_option
+def set_password(username: str, password: str, data: str) -> None:
+    """Give staff account USERNAME a new password; it is signed out everywhere."""
+    inst = open_instance(data_dir(data))
+    try:
+        accounts.set_password(inst.db, username, password)
+    finally:
+        inst.close()
+    click.echo(f"New password set for {username!r}; its sessions have ended")
+
+
 @users.command("assign-coach")
 @click.argument("klass", metavar="CLASS")
 @click.argument("username")

@@ -4,7 +4,8 @@ Staff sign in with a username and password (kit.accounts). Their session lives u
 keys (`staff`, `staff_at`) and never beside a learner's: signing in as staff ends a learner's
 session on that browser and a learner signing in ends the staff one (kit.server.learn clears
 the session), so a teacher's phone lent to a learner never carries the teacher's rights. It
-also ends after STAFF_HOURS. A learner's session gets a 403 on every page here.
+also ends after STAFF_HOURS, or when the account's password changes. A learner's session
+gets a 403 on every page here.
 
 Who sees what (DESIGN.md, least privilege): an admin sees and does everything; a coach sees
 only the classes whose record lists them (kit.roster, `coaches`), and changes nothing.
@@ -36,9 +37,10 @@ def load_staff() -> None:
     if not username:
         return
     account = accounts.get_account(get_db(), username)
-    if account is None or time.time() - float(session.get("staff_at", 0)) > STAFF_HOURS * 3600:
-        session.pop("staff", None)
-        session.pop("staff_at", None)
+    if (account is None or session.get("staff_stamp") != account.stamp
+            or time.time() - float(session.get("staff_at", 0)) > STAFF_HOURS * 3600):
+        for key in ("staff", "staff_at", "staff_stamp"):
+            session.pop(key, None)
     else:
         g.staff = account
 
@@ -52,10 +54,11 @@ def not_kept(resp: Response) -> Response:
 
 
 def is_learner() -> bool:
-    """Whether a learner is signed in on this browser (a stale id, of a learner removed
-    since, does not count: the learner's pages drop it at their next tap)."""
+    """Whether a learner is signed in on this browser (a stale session, of a learner removed
+    or given a new code since, does not count: the learner's pages drop it at their next tap)."""
     lid = session.get("learner")
-    return bool(lid) and roster.get_learner(get_db(), lid) is not None
+    learner = roster.get_learner(get_db(), lid) if lid else None
+    return learner is not None and session.get("stamp") == learner.stamp
 
 
 def learner_refused() -> "tuple[str, int]":

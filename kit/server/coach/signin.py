@@ -37,11 +37,11 @@ def signin() -> "Response | str | tuple[str, int]":
 
 
 def start_staff_session(account: accounts.Account) -> None:
-    """A fresh session (no learner keys, a new form nonce) that ends with the browser or
-    after STAFF_HOURS, whichever comes first."""
+    """A fresh session (no learner keys, a new form nonce) that ends with the browser, after
+    STAFF_HOURS or with a new password, whichever comes first."""
     session.clear()
     session.permanent = False
-    session["staff"], session["staff_at"] = account.username, time.time()
+    session["staff"], session["staff_at"], session["staff_stamp"] = account.username, time.time(), account.stamp
 
 
 @bp.route("/signout", methods=["POST"])
