@@ -2,9 +2,13 @@
 
 Adults type passwords, so these get a memory-hard hash (argon2id at OWASP's minimum of
 19 MiB, so a Pi can still check one while serving a class). Accounts are local to a server
-and never synced: a hub has its own. Wrong passwords are limited per username and per
-address with kit.roster's limiter, as wrong PINs are. Which classes a coach follows is a
-field of the class record (kit.roster), so it syncs with the class.
+and never synced: a hub has its own. Wrong passwords are limited with kit.limits as wrong
+PINs are (kit.roster explains why the rules depend on where a try comes from): from a browser
+that has signed in to the account before, 10 per 15 minutes; from elsewhere, 10 per 15
+minutes per (username, address), 20 per address, and per username 20 a day before each try
+waits after the latest (15 s doubling up to 30 minutes). A guesser slows an admin's sign-in
+on a new device at most; on their own, never. Which classes a coach follows is a field of the
+class record (kit.roster), so it syncs with the class.
 """
 
 from __future__ import annotations
@@ -18,16 +22,18 @@ import sqlite_utils
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from . import roster
+from . import limits, roster
+from .db import transaction
 from .errors import RosterError
 from .keys import now_iso
 
 ROLES = ("admin", "coach")
 MIN_PASSWORD = 8
-# Wrong passwords allowed within roster.WINDOW_S, per username and per address. A password
-# is long, so these are about slowing a guesser down, not about a 10,000-value PIN.
-MAX_FAILURES_ACCOUNT = 10
+# Wrong passwords allowed, as described above. A password is long, so these are about
+# slowing a guesser down, not about a 10,000-value PIN.
+MAX_FAILURES_PLACE = 10
 MAX_FAILURES_ADDRESS = 20
+FREE_FAILURES_ACCOUNT = 20
 
 _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 
@@ -82,7 +88,10 @@ def set_password(db: sqlite_utils.Database, username: str, password: str) -> Non
         raise RosterError(f"a password has at least {MIN_PASSWORD} characters")
     if get_account(db, username) is None:
         raise RosterError(f"no account {username!r}; see `kit users list`")
-    db.execute("UPDATE users SET password_hash = ? WHERE username = ?", [_hasher.hash(password), username])
+    new_hash = _hasher.hash(password)       # slow: not while holding the write lock
+    with transaction(db):
+        db.execute("UPDATE users SET password_hash = ? WHERE username = ?", [new_hash, username])
+        limits.forget(db, f"staff:{username}")   # guesses at the old password tell nothing now
 
 
 def list_accounts(db: sqlite_utils.Database) -> list[Account]:
@@ -105,22 +114,30 @@ def check_password(db: sqlite_utils.Database, username: str, password: str) -> "
     return Account(row[0], row[1], row[2], password_stamp(row[3]))
 
 
-def sign_in(db: sqlite_utils.Database, username: str, password: str, address: str,
-            now: "float | None" = None) -> StaffSignin:
-    """Check a staff password, within the limits on wrong tries (past them every try waits,
-    a right one too). A right try clears the username's count."""
-    now = time.time() if now is None else now
+def signin_rules(username: str, address: str, browser: "str | None" = None) -> list[limits.Rule]:
     # Scopes are bounded: anyone can type any username.
-    user_scope, address_scope = f"staff:{(username or '')[:64]}", f"staff-addr:{address}"
-    wait = max(roster.retry_after(db, user_scope, MAX_FAILURES_ACCOUNT, now),
-               roster.retry_after(db, address_scope, MAX_FAILURES_ADDRESS, now))
-    if wait:
-        return StaffSignin(None, wait)
+    user = f"staff:{(username or '')[:64]}"
+    if browser:
+        return [limits.Rule(f"{user}@browser:{browser}", MAX_FAILURES_PLACE, roster.WINDOW_S)]
+    return [limits.Rule(f"{user}@addr:{address}", MAX_FAILURES_PLACE, roster.WINDOW_S),
+            limits.Rule(f"staff-addr:{address}", MAX_FAILURES_ADDRESS, roster.WINDOW_S),
+            limits.Rule(user, FREE_FAILURES_ACCOUNT, roster.LEARNER_WINDOW_S,
+                        roster.LEARNER_DELAY_S, roster.LEARNER_MAX_DELAY_S)]
+
+
+def sign_in(db: sqlite_utils.Database, username: str, password: str, address: str,
+            browser: "str | None" = None, now: "float | None" = None) -> StaffSignin:
+    """Check a staff password within the limits on tries (past them every try waits, a right
+    one too). `browser`: the id of a browser that has signed in to this account before."""
+    now = time.time() if now is None else now
+    rules = signin_rules(username, address, browser)
+    tried = limits.attempt(db, rules, now)
+    if tried.retry_after:
+        return StaffSignin(None, tried.retry_after)
     account = check_password(db, username, password)
     if account:
-        roster.clear_failures(db, user_scope)
+        limits.take_back(db, tried, clear=(rules[0].scope,))
         return StaffSignin(account)
-    roster.record_failure(db, [user_scope, address_scope], now)
     return StaffSignin(None)
 
 

@@ -3,8 +3,22 @@
 Both are mutable records (kit.records), so they travel with sync and merge field by field.
 A learner's secret is a 4-digit PIN or a 3-picture code, stored as an argon2 hash in the
 learner record. Such a secret has only 10,000 (or 1,728) values, so no hash can protect it
-offline; what protects it is the online limit on wrong tries kept here, per learner and per
-network address, in the local `signin_failures` table (not synced: it is about this server).
+offline; what protects it is how few tries anyone gets online (kit.limits, local to this
+server). Those limits must slow a guesser without locking the learner out, so they depend on
+where a try comes from: a browser that has signed in as this learner before (the web knows it
+by a signed cookie), or else a network address.
+
+- From a known browser: 5 wrong tries per 15 minutes on it, nothing else. A guesser elsewhere
+  can never hold up the learner's own phone.
+- From anywhere else, three rules: 5 wrong tries per 15 minutes per (learner, address), so
+  one phone guesses slowly; 20 per 15 minutes per address across learners, so one phone cannot
+  walk a class's PINs; and, per learner from all such places together, 10 wrong tries a day
+  free, then each further try waits after the latest one, 15 s doubling up to 30 minutes.
+  Someone changing addresses gets about 60 guesses the first day and 48 a day after: half of
+  a PIN's values take over 100 days. The learner on a new phone meanwhile waits at most 30
+  minutes: a delay, never a lockout. A right code takes back its own try and clears that
+  place's count, not the learner's day count (or a guesser would get 10 free tries each time
+  the learner signs in); a new code from the teacher clears it.
 """
 
 from __future__ import annotations
@@ -20,7 +34,7 @@ import sqlite_utils
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from . import records
+from . import limits, records
 from .db import transaction
 from .errors import RosterError
 
@@ -30,11 +44,14 @@ PICTURES = ("cat", "dog", "fish", "sun", "moon", "star", "tree", "flower", "appl
 PICTURE_CODE_LENGTH = 3
 MAX_NAME = 80
 
-# Wrong tries allowed within the window before sign-in waits (per learner; per address,
-# so one phone cannot walk through a whole class's PINs).
+# The limits on wrong codes described above.
 WINDOW_S = 15 * 60
-MAX_FAILURES_LEARNER = 5
-MAX_FAILURES_ADDRESS = 20
+MAX_FAILURES_PLACE = 5          # per learner and browser, or learner and address
+MAX_FAILURES_ADDRESS = 20       # per address, across learners
+FREE_FAILURES_LEARNER = 10      # per learner a day, from places not known for them...
+LEARNER_WINDOW_S = 24 * 3600
+LEARNER_DELAY_S = 15            # ...then this wait after the latest, doubling
+LEARNER_MAX_DELAY_S = 30 * 60
 
 # A PIN has 10,000 values: a heavy hash buys nothing offline, and 40 learners signing in at
 # once on a Pi must not need 40 × 64 MiB. Light argon2id; the rate limit is the real guard.
@@ -244,7 +261,10 @@ def set_secret(db: sqlite_utils.Database, learner_id: str, pin: "str | None" = N
     if pictures is not None:
         fields["picture_hash"] = _secret_hasher.hash(check_pictures(pictures))
     if fields:
-        records.set_fields(db, "learner", learner_id, fields)
+        with transaction(db):
+            records.set_fields(db, "learner", learner_id, fields)
+            # Guesses at the old code tell nothing about the new one.
+            limits.forget(db, f"learner:{learner_id}")
 
 
 def remove_learner(db: sqlite_utils.Database, learner_id: str) -> None:
@@ -276,25 +296,34 @@ def find_learner(db: sqlite_utils.Database, klass: Klass, name: str) -> Learner:
 
 # --- signing in -----------------------------------------------------------------------
 
+def signin_rules(learner_id: str, address: str, browser: "str | None" = None) -> list[limits.Rule]:
+    """The limits a try for this learner counts against (see the module's docstring)."""
+    if browser:
+        return [limits.Rule(f"learner:{learner_id}@browser:{browser}", MAX_FAILURES_PLACE, WINDOW_S)]
+    return [limits.Rule(f"learner:{learner_id}@addr:{address}", MAX_FAILURES_PLACE, WINDOW_S),
+            limits.Rule(f"addr:{address}", MAX_FAILURES_ADDRESS, WINDOW_S),
+            limits.Rule(f"learner:{learner_id}", FREE_FAILURES_LEARNER, LEARNER_WINDOW_S,
+                        LEARNER_DELAY_S, LEARNER_MAX_DELAY_S)]
+
+
 def sign_in(db: sqlite_utils.Database, learner_id: str, secret: str, address: str,
-            now: "float | None" = None) -> SigninResult:
+            browser: "str | None" = None, now: "float | None" = None) -> SigninResult:
     """Check a learner's PIN ('1234') or picture code ('cat.sun.tree'), as their class asks.
 
-    Wrong tries are counted per learner and per address; past the limits every try (even a
-    right one) waits, so guessing costs time. A right try clears the learner's count."""
+    `browser` is the id of a browser that has signed in as this learner before (the caller
+    vouches for it), else None. The try is counted before the code is checked; past a limit
+    every try waits, a right one too, and nothing is checked."""
     now = time.time() if now is None else now
-    learner_scope, address_scope = f"learner:{learner_id}", f"addr:{address}"
-    wait = max(retry_after(db, learner_scope, MAX_FAILURES_LEARNER, now),
-               retry_after(db, address_scope, MAX_FAILURES_ADDRESS, now))
-    if wait:
-        return SigninResult(None, wait)
+    rules = signin_rules(learner_id, address, browser)
+    tried = limits.attempt(db, rules, now)
+    if tried.retry_after:
+        return SigninResult(None, tried.retry_after)
     secret = (secret or "").strip().translate(_DIGITS)
     rec = records.get(db, "learner", learner_id)
     klass = get_class(db, rec.get("class_id", "")) if rec else None
     if rec and klass and _matches(rec.get("picture_hash" if klass.login == "picture" else "pin_hash"), secret):
-        clear_failures(db, learner_scope)
+        limits.take_back(db, tried, clear=(rules[0].scope,))
         return SigninResult(Learner.from_record(rec))
-    record_failure(db, [learner_scope, address_scope], now)
     return SigninResult(None, 0)
 
 
@@ -305,27 +334,3 @@ def _matches(stored: "str | None", secret: str) -> bool:
         return _secret_hasher.verify(stored, secret)
     except (VerificationError, InvalidHashError):
         return False
-
-
-# The wrong-try limiter, also used for staff passwords (kit.accounts). A scope names what is
-# limited: 'learner:<id>', 'addr:<address>', 'staff:<username>', ...
-
-def record_failure(db: sqlite_utils.Database, scopes: "list[str]", now: float) -> None:
-    """Count one wrong try against each scope (and forget tries older than the window)."""
-    with transaction(db):
-        db.execute("DELETE FROM signin_failures WHERE at < ?", [now - WINDOW_S])
-        db["signin_failures"].insert_all([{"scope": scope, "at": now} for scope in scopes])
-
-
-def clear_failures(db: sqlite_utils.Database, scope: str) -> None:
-    db.execute("DELETE FROM signin_failures WHERE scope = ?", [scope])
-
-
-def retry_after(db: sqlite_utils.Database, scope: str, limit: int, now: float) -> int:
-    """Seconds until the oldest counted failure leaves the window, once `limit` are in it."""
-    times = [t for (t,) in db.execute(
-        "SELECT at FROM signin_failures WHERE scope = ? AND at >= ? ORDER BY at DESC LIMIT ?",
-        [scope, now - WINDOW_S, limit])]
-    if len(times) < limit:
-        return 0
-    return max(1, int(times[-1] + WINDOW_S - now + 0.999))

@@ -3,7 +3,12 @@ if the hole came back: redirects, wrong-code limits, self-registration, sessions
 
 from __future__ import annotations
 
+import http.client
+import threading
+import urllib.parse
+
 import pytest
+import waitress
 
 from kit import accounts, roster
 from kit.server.site import local_path
@@ -101,3 +106,126 @@ def test_a_new_password_signs_out_every_browser_of_the_account(app, inst):
     assert browser.get("/staff/").status_code == 303                     # back to the sign-in page
     assert staff_sign_in(browser, "head", "a brand new one").status_code == 303
     assert browser.get("/staff/").status_code == 200
+
+
+# --- wrong codes: counted before checked, a delay and never a lockout (M2) ------------------------
+
+@pytest.fixture
+def served(app):
+    """The app under waitress on a loopback port, as `kit serve` runs it (8 threads)."""
+    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=8)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield server.effective_port
+    server.close()
+    thread.join(timeout=10)
+
+
+def test_forty_wrong_pins_posted_at_once_get_no_more_checks_than_the_limit(served, inst):
+    klass = roster.create_class(inst.db, "CP1")
+    bilal = roster.add_learner(inst.db, klass.id, "Bilal", pin="4321")
+    url = f"/signin/c/{klass.id}/{bilal.id}"
+    first = http.client.HTTPConnection("127.0.0.1", served, timeout=30)
+    first.request("GET", url)
+    page = first.getresponse()
+    cookie, body = page.getheader("Set-Cookie").split(";")[0], page.read().decode()
+    form = {"csrf": csrf_of(body), "key": "ok"}
+    start, statuses = threading.Barrier(40), []
+
+    def guess(pin: str) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", served, timeout=60)
+        conn.connect()
+        start.wait()
+        conn.request("POST", url, body=urllib.parse.urlencode({**form, "pin": pin}),
+                     headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
+        statuses.append(conn.getresponse().status)
+
+    threads = [threading.Thread(target=guess, args=(f"{9000 + i:04d}",)) for i in range(40)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # 200 is "checked, wrong"; 429 is "wait": only as many checks as one phone gets in turn.
+    assert sorted(statuses) == [200] * roster.MAX_FAILURES_PLACE + [429] * (40 - roster.MAX_FAILURES_PLACE)
+
+
+def test_a_guesser_cannot_lock_the_learner_out(app, inst):
+    klass = roster.create_class(inst.db, "CP1")
+    bilal = roster.add_learner(inst.db, klass.id, "Bilal", pin="4321")
+    own_phone = app.test_client()
+    assert sign_in(own_phone, klass, bilal, "4321", address="10.0.0.2").status_code == 303
+    own_phone.post("/signout", data={"csrf": csrf_of(own_phone.get("/").text)})
+
+    guesser = app.test_client()
+    for address in ("10.0.0.66", "10.0.0.67", "10.0.0.68"):   # moving between addresses
+        for pin in range(roster.MAX_FAILURES_PLACE):
+            sign_in(guesser, klass, bilal, f"{pin:04d}", address=address)
+    assert sign_in(guesser, klass, bilal, "4321", address="10.0.0.68").status_code == 429
+    # Bilal's own phone signs in at once, even from a new address (the hotspot gave it one).
+    assert sign_in(own_phone, klass, bilal, "4321", address="10.0.0.99").status_code == 303
+
+
+def test_a_guesser_changing_addresses_gets_few_tries_a_day_and_the_learner_only_waits(inst):
+    klass = roster.create_class(inst.db, "CP1")
+    bilal = roster.add_learner(inst.db, klass.id, "Bilal", pin="4321")
+    now, checked, address = 1_000_000.0, [], 0
+    for day in (1, 2):                            # a fresh address for every try, for two days
+        checked.append(0)
+        while now < 1_000_000.0 + day * 24 * 3600:
+            address += 1
+            result = roster.sign_in(inst.db, bilal.id, f"{5000 + address:04d}", f"a{address}", now=now)
+            assert result.retry_after <= roster.LEARNER_MAX_DELAY_S
+            now += result.retry_after
+            checked[-1] += not result.retry_after
+    # About 60 the first day, then 48 a day: half of a PIN's 10,000 values take 100 days.
+    assert checked[0] <= 70 and checked[1] <= 24 * 3600 / roster.LEARNER_MAX_DELAY_S + 1
+    # Meanwhile the learner on a new phone, just after a guess, waits at most the longest
+    # delay, then is let in; on a phone they used before, not at all.
+    assert roster.sign_in(inst.db, bilal.id, "0000", "a0", now=now).retry_after == 0
+    fresh = roster.sign_in(inst.db, bilal.id, "4321", "new-phone", now=now)
+    assert fresh.learner is None and 0 < fresh.retry_after <= roster.LEARNER_MAX_DELAY_S
+    assert roster.sign_in(inst.db, bilal.id, "4321", "new-phone", now=now + fresh.retry_after).learner == bilal
+    assert roster.sign_in(inst.db, bilal.id, "4321", "x", browser="own-phone", now=now).learner == bilal
+
+
+def test_a_new_pin_starts_the_count_afresh(inst):
+    klass = roster.create_class(inst.db, "CP1")
+    bilal = roster.add_learner(inst.db, klass.id, "Bilal", pin="4321")
+    now = 1_000_000.0
+    for address in range(roster.FREE_FAILURES_LEARNER + 2):
+        roster.sign_in(inst.db, bilal.id, "0000", f"a{address}", now=now)
+    assert roster.sign_in(inst.db, bilal.id, "4321", "b", now=now).retry_after > 0
+    roster.set_secret(inst.db, bilal.id, pin="2468")
+    assert roster.sign_in(inst.db, bilal.id, "2468", "b", now=now).learner == bilal
+
+
+def test_a_guesser_cannot_lock_an_admin_out(app, inst):
+    accounts.add_account(inst.db, "head", "admin", PASSWORD)
+    laptop = app.test_client()
+    assert staff_sign_in(laptop, "head", address="10.9.9.9").status_code == 303
+    laptop.post("/staff/signout", data={"csrf": csrf_of(laptop.get("/staff/").text)})
+    for address in range(3):                      # 30 wrong passwords from three addresses
+        for _ in range(accounts.MAX_FAILURES_PLACE):
+            staff_sign_in(app.test_client(), "head", "wrong wrong", address=f"10.0.1.{address}")
+    assert staff_sign_in(app.test_client(), "head", PASSWORD, address="10.0.1.0").status_code == 429
+    # The admin's laptop signs in at once; a device never used before waits a little, no more.
+    assert staff_sign_in(laptop, "head", address="10.9.9.9").status_code == 303
+    new_device = accounts.sign_in(inst.db, "head", PASSWORD, "10.7.7.7")
+    assert 0 < new_device.retry_after <= roster.LEARNER_MAX_DELAY_S
+
+
+def test_the_browser_cookie_cannot_be_forged_or_lent(app, inst):
+    klass = roster.create_class(inst.db, "CP1")
+    bilal = roster.add_learner(inst.db, klass.id, "Bilal", pin="4321")
+    sara = roster.add_learner(inst.db, klass.id, "Sara", pin="1111")
+    phone = app.test_client()
+    assert sign_in(phone, klass, sara, "1111").status_code == 303
+    # Sara's phone knows Sara only: guessing Bilal's PIN there is limited as anywhere else.
+    for pin in range(roster.MAX_FAILURES_PLACE):
+        sign_in(phone, klass, bilal, f"{pin:04d}")
+    assert sign_in(phone, klass, bilal, "4321").status_code == 429
+    forged = app.test_client()
+    forged.set_cookie("kit_known", phone.get_cookie("kit_known", path="/signin").value + "x", path="/signin")
+    for pin in range(roster.MAX_FAILURES_PLACE):
+        sign_in(forged, klass, sara, f"{pin:04d}", address="10.0.0.50")
+    assert sign_in(forged, klass, sara, "1111", address="10.0.0.50").status_code == 429

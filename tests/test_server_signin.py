@@ -63,9 +63,9 @@ def test_a_wrong_pin_says_so_in_the_learners_language(client, inst):
     assert client.get("/").status_code == 303          # still not signed in
 
 
-def test_too_many_wrong_pins_make_the_learner_wait(client, inst):
+def test_too_many_wrong_pins_make_that_phone_wait(client, inst):
     klass, learner = make_learner(inst.db)
-    for _ in range(roster.MAX_FAILURES_LEARNER):
+    for _ in range(roster.MAX_FAILURES_PLACE):
         sign_in(client, klass, learner, pin="0000")
     locked = sign_in(client, klass, learner, pin="1234", lang="en")
     assert locked.status_code == 429 and "Too many wrong tries" in locked.text

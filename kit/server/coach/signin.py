@@ -1,4 +1,5 @@
-"""Staff sign in with a username and password; wrong ones are limited by kit.accounts."""
+"""Staff sign in with a username and password; wrong ones are limited by kit.accounts, which
+treats a browser the account signed in on before (kit.server.browsers) apart from others."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import time
 from flask import Response, g, redirect, render_template, request, session, url_for
 
 from ... import accounts
+from .. import browsers
 from ..i18n import gettext as _
 from ..learn.signin import wait_message
 from ..site import local_path
@@ -25,10 +27,11 @@ def signin() -> "Response | str | tuple[str, int]":
     if request.method == "POST":
         username = request.form.get("username", "").strip()
         result = accounts.sign_in(get_db(), username, request.form.get("password", ""),
-                                  request.remote_addr or "?")
+                                  request.remote_addr or "?",
+                                  browser=browsers.known_browser(browsers.STAFF, username))
         if result.account:
             start_staff_session(result.account)
-            return redirect(target, 303)
+            return browsers.remember(redirect(target, 303), browsers.STAFF, result.account.username)
         if result.retry_after:
             message, status = wait_message(result.retry_after), 429
         else:

@@ -2,7 +2,8 @@
 
 Codes are entered on big buttons that work without JavaScript: each tap posts the form
 with the code so far (a PIN can also be typed in the phone's number pad at once). Wrong
-codes are limited by kit.roster per learner and per address.
+codes are limited by kit.roster, which treats a browser the learner signed in on before
+(kit.server.browsers) apart from strangers'.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from flask import Response, abort, g, make_response, redirect, render_template, 
 from ... import roster
 from ...errors import RosterError
 from ...events import append
+from .. import browsers
 from ..i18n import N_, gettext as _, ngettext
 from ..store import get_db
 from . import bp
@@ -115,7 +117,8 @@ def signin_learner(class_id: str, learner_id: str) -> "Response | str | tuple[st
         else:
             so_far, complete = code_step(klass.login, request.form.get("so_far", ""), key)
         if complete:
-            result = roster.sign_in(db, learner.id, so_far, request.remote_addr or "?")
+            result = roster.sign_in(db, learner.id, so_far, request.remote_addr or "?",
+                                    browser=browsers.known_browser(browsers.LEARNERS, learner.id))
             if result.learner:
                 return start_session(klass, result.learner)
             so_far, status = "", 429 if result.retry_after else 200
@@ -139,7 +142,7 @@ def start_session(klass: roster.Klass, learner: roster.Learner) -> Response:
     session.permanent = True
     session["learner"], session["class"], session["stamp"] = learner.id, klass.id, learner.stamp
     append(get_db(), "signin", {"class_id": klass.id}, learner_id=learner.id)
-    return redirect(url_for("learn.home"), 303)
+    return browsers.remember(redirect(url_for("learn.home"), 303), browsers.LEARNERS, learner.id)
 
 
 @bp.route("/signout", methods=["POST"])
