@@ -7,8 +7,9 @@ PINs are (kit.roster explains why the rules depend on where a try comes from): f
 that has signed in to the account before, 10 per 15 minutes; from elsewhere, 10 per 15
 minutes per (username, address), 20 per address, and per username 20 a day before each try
 waits after the latest (15 s doubling up to 30 minutes). A guesser slows an admin's sign-in
-on a new device at most; on their own, never. Which classes a coach follows is a field of the
-class record (kit.roster), so it syncs with the class.
+on a new device at most; on their own, never. Which classes a coach follows is kept in the
+local table `coach_classes` too: a username means nothing on another server, so it never
+travels in the (synced) class record.
 """
 
 from __future__ import annotations
@@ -141,19 +142,34 @@ def sign_in(db: sqlite_utils.Database, username: str, password: str, address: st
     return StaffSignin(None)
 
 
-def assign_coach(db: sqlite_utils.Database, username: str, class_id: str) -> roster.Klass:
-    """Let a coach account follow a class (see its learners' progress)."""
+def assign_coach(db: sqlite_utils.Database, username: str, class_id: str) -> list[str]:
+    """Let a coach account follow a class (see its learners' progress); the class's coaches."""
     account = get_account(db, username)
     if account is None or account.role != "coach":
         raise RosterError(f"no coach account {username!r}; make one with `kit users add-coach`")
-    klass = roster.get_class(db, class_id)
-    if klass is None:
+    if roster.get_class(db, class_id) is None:
         raise RosterError("that class does not exist (any more)")
-    return roster.set_coaches(db, class_id, [*klass.coaches, username])
+    db.execute("INSERT OR IGNORE INTO coach_classes (username, class_id) VALUES (?, ?)", [username, class_id])
+    return coaches_of(db, class_id)
 
 
-def unassign_coach(db: sqlite_utils.Database, username: str, class_id: str) -> roster.Klass:
-    klass = roster.get_class(db, class_id)
-    if klass is None:
-        raise RosterError("that class does not exist (any more)")
-    return roster.set_coaches(db, class_id, [c for c in klass.coaches if c != username])
+def unassign_coach(db: sqlite_utils.Database, username: str, class_id: str) -> list[str]:
+    db.execute("DELETE FROM coach_classes WHERE username = ? AND class_id = ?", [username, class_id])
+    return coaches_of(db, class_id)
+
+
+def coaches_of(db: sqlite_utils.Database, class_id: str) -> list[str]:
+    """Usernames of the coach accounts here that follow a class."""
+    return [u for (u,) in db.execute("SELECT username FROM coach_classes WHERE class_id = ? ORDER BY username",
+                                     [class_id])]
+
+
+def follows(db: sqlite_utils.Database, username: str, class_id: str) -> bool:
+    return db.execute("SELECT 1 FROM coach_classes WHERE username = ? AND class_id = ?",
+                      [username, class_id]).fetchone() is not None
+
+
+def classes_of_coach(db: sqlite_utils.Database, username: str) -> list[roster.Klass]:
+    """The classes a coach follows, those that still exist, as roster.list_classes sorts them."""
+    followed = {c for (c,) in db.execute("SELECT class_id FROM coach_classes WHERE username = ?", [username])}
+    return [k for k in roster.list_classes(db) if k.id in followed]

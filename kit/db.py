@@ -166,6 +166,29 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX events_by_lesson ON events (learner_id, kind, json_extract(body, '$.lesson'));
     """,
+    # 5: which coach account follows which class. Local, like the accounts: a username means
+    # nothing on another server, so it must not ride in the synced class record. Carried over:
+    # what this server itself last wrote in a class record's old `coaches` field, for its own
+    # accounts (a list written elsewhere named another server's accounts).
+    """
+    CREATE TABLE coach_classes (
+        username TEXT NOT NULL REFERENCES users(username) ON DELETE CASCADE,
+        class_id TEXT NOT NULL,
+        PRIMARY KEY (username, class_id)
+    );
+    INSERT OR IGNORE INTO coach_classes (username, class_id)
+    SELECT coach.value, json_extract(e.body, '$.id')
+    FROM events AS e, json_each(json_extract(e.body, '$.fields.coaches')) AS coach
+    WHERE e.learner_id IS NULL AND e.kind = 'record.set' AND json_extract(e.body, '$.kind') = 'class'
+      AND e.device_id = (SELECT value FROM meta WHERE key = 'device_id')
+      AND e.seq = (SELECT MAX(last.seq) FROM events AS last
+                   WHERE last.learner_id IS NULL AND last.kind = 'record.set'
+                     AND last.device_id = e.device_id
+                     AND json_extract(last.body, '$.kind') = 'class'
+                     AND json_extract(last.body, '$.id') = json_extract(e.body, '$.id')
+                     AND json_type(last.body, '$.fields.coaches') = 'array')
+      AND coach.value IN (SELECT username FROM users WHERE role = 'coach');
+    """,
 ]
 
 

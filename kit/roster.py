@@ -66,14 +66,13 @@ class Klass:
     code: str                  # short digits typed to find the class
     login: str                 # pin | picture
     self_register: bool
-    coaches: tuple[str, ...] = ()  # usernames of the coach accounts that follow the class
 
     @classmethod
     def from_record(cls, rec: dict) -> "Klass":
-        coaches = rec.get("coaches")
+        # An old `coaches` field may still ride in the record: it is ignored. Which coach
+        # follows a class is local to each server (kit.accounts).
         return cls(rec["id"], rec.get("name", ""), rec.get("code", ""),
-                   rec.get("login", "pin"), bool(rec.get("self_register", False)),
-                   tuple(str(c) for c in coaches) if isinstance(coaches, list) else ())
+                   rec.get("login", "pin"), bool(rec.get("self_register", False)))
 
 
 @dataclass(frozen=True)
@@ -170,21 +169,6 @@ def find_class(db: sqlite_utils.Database, key: str) -> Klass:
     if len(matches) > 1:
         raise RosterError(f"{len(matches)} classes match {key!r}; use the class code")
     return matches[0]
-
-
-def set_coaches(db: sqlite_utils.Database, class_id: str, usernames: "list[str]") -> Klass:
-    """Say which coach accounts follow a class. The list is one field of the class record, so
-    it travels with sync (the last list written wins); kit.accounts checks the names."""
-    klass = get_class(db, class_id)
-    if klass is None:
-        raise RosterError("that class does not exist (any more)")
-    coaches = sorted(set(usernames))
-    records.set_fields(db, "class", class_id, {"coaches": coaches})
-    return Klass(klass.id, klass.name, klass.code, klass.login, klass.self_register, tuple(coaches))
-
-
-def classes_of_coach(db: sqlite_utils.Database, username: str) -> list[Klass]:
-    return [k for k in list_classes(db) if username in k.coaches]
 
 
 def ensure_demo_class(db: sqlite_utils.Database) -> "Klass | None":

@@ -10,7 +10,11 @@ import urllib.parse
 import pytest
 import waitress
 
-from kit import accounts, roster
+from kit import accounts, records, roster
+from kit.config import DataDir
+from kit.db import MIGRATIONS, connect, run_migrations, schema_version, set_meta, split_sql, transaction
+from kit.events import Event, events_after, insert_foreign
+from kit.instance import init_instance
 from kit.server.site import local_path
 
 from coach_support import PASSWORD, staff_sign_in
@@ -229,3 +233,48 @@ def test_the_browser_cookie_cannot_be_forged_or_lent(app, inst):
     for pin in range(roster.MAX_FAILURES_PLACE):
         sign_in(forged, klass, sara, f"{pin:04d}", address="10.0.0.50")
     assert sign_in(forged, klass, sara, "1111", address="10.0.0.50").status_code == 429
+
+
+# --- a coach is someone on this server only (H4) -----------------------------------------------
+
+def test_a_coach_of_the_same_name_at_another_school_sees_none_of_its_classes(tmp_path, app, inst):
+    school_a, _ = init_instance(DataDir(tmp_path / "a"), "School A")
+    a1 = roster.create_class(school_a.db, "A1")
+    roster.add_learner(school_a.db, a1.id, "Nour", pin="1234")
+    accounts.add_account(school_a.db, "prof", "coach", "A-secret-1")
+    accounts.assign_coach(school_a.db, "prof", a1.id)
+    # What an older kit wrote: the coach list inside the class record, which syncs.
+    records.set_fields(school_a.db, "class", a1.id, {"coaches": ["prof"]})
+    with transaction(inst.db):                      # sync brings A's roster here, to school B
+        insert_foreign(inst.db, events_after(school_a.db, {}))
+    school_a.close()
+    assert [l.name for l in roster.class_learners(inst.db, a1.id)] == ["Nour"]
+
+    accounts.add_account(inst.db, "prof", "coach", PASSWORD)     # B's own, different prof
+    prof = app.test_client()
+    assert staff_sign_in(prof, "prof").status_code == 303
+    assert "A1" not in prof.get("/staff/").text
+    for page in ("", "/essays", "/progress.csv"):
+        assert prof.get(f"/staff/class/{a1.id}{page}").status_code == 403
+
+
+def test_the_upgrade_keeps_what_this_server_assigned_and_drops_what_came_from_elsewhere(tmp_path):
+    path = tmp_path / "kit.db"
+    db = connect(path)
+    for version, sql in enumerate(MIGRATIONS[:4], start=1):      # a server before coach_classes
+        schema_version(db)
+        for statement in split_sql(sql):
+            db.execute(statement)
+        db.execute("INSERT INTO schema_version (version) VALUES (?)", [version])
+    set_meta(db, "device_id", "here")
+    for name in ("prof", "karim"):
+        db["users"].insert({"username": name, "role": "coach", "password_hash": "x", "created_at": "now"})
+    ours, theirs = roster.create_class(db, "Ours"), roster.create_class(db, "Theirs")
+    records.set_fields(db, "class", ours.id, {"coaches": ["prof", "karim", "gone"]})
+    records.set_fields(db, "class", ours.id, {"coaches": ["prof"]})      # the latest list counts
+    with transaction(db):                          # another school's list, arrived by sync
+        insert_foreign(db, [Event("there:1", "there", 1, "9999999999999-00000", "record.set", None,
+                                  {"kind": "class", "id": theirs.id, "fields": {"coaches": ["prof"]}})])
+    run_migrations(db)
+    assert db.execute("SELECT username, class_id FROM coach_classes").fetchall() == [("prof", ours.id)]
+    db.conn.close()

@@ -92,9 +92,10 @@ def list_users(data: str) -> None:
         classes = roster.list_classes(inst.db)
         for klass in classes:
             learners = roster.class_learners(inst.db, klass.id)
+            coaches = accounts.coaches_of(inst.db, klass.id)
             click.echo(f"class {klass.name!r} code {klass.code} login {klass.login}"
                        f"{' self-register' if klass.self_register else ''}: {len(learners)} learner(s)"
-                       f"{'; coaches: ' + ', '.join(klass.coaches) if klass.coaches else ''}")
+                       f"{'; coaches: ' + ', '.join(coaches) if coaches else ''}")
             for learner in learners:
                 click.echo(f"  {learner.name}")
         for account in accounts.list_accounts(inst.db):

@@ -8,7 +8,7 @@ also ends after STAFF_HOURS, or when the account's password changes. A learner's
 gets a 403 on every page here.
 
 Who sees what (DESIGN.md, least privilege): an admin sees and does everything; a coach sees
-only the classes whose record lists them (kit.roster, `coaches`), and changes nothing.
+only the classes this server's admin assigned them (kit.accounts), and changes nothing.
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ def is_admin() -> bool:
 
 def visible_classes() -> list[roster.Klass]:
     db = get_db()
-    return roster.list_classes(db) if is_admin() else roster.classes_of_coach(db, g.staff.username)
+    return roster.list_classes(db) if is_admin() else accounts.classes_of_coach(db, g.staff.username)
 
 
 def class_for_staff(class_id: str) -> roster.Klass:
@@ -104,7 +104,7 @@ def class_for_staff(class_id: str) -> roster.Klass:
     klass = roster.get_class(get_db(), class_id)
     if klass is None:
         abort(404)
-    if not is_admin() and g.staff.username not in klass.coaches:
+    if not is_admin() and not accounts.follows(get_db(), g.staff.username, klass.id):
         abort(403)
     return klass
 

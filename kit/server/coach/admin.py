@@ -1,7 +1,7 @@
 """What only an admin does here: classes, learners and their codes, coach accounts, and
 which coach follows which class. Each form checks what a person may type wrong (and says so
-in their language), then calls kit.roster or kit.accounts; those write record.* events, so
-every change syncs like the rest."""
+in their language), then calls kit.roster or kit.accounts. Roster changes are record.*
+events, so they sync like the rest; accounts and who coaches which class stay on this server."""
 
 from __future__ import annotations
 
@@ -83,7 +83,8 @@ def manage_page(klass: roster.Klass, errors: "list[str] | None" = None, status: 
     db = get_db()
     coaches = [a for a in accounts.list_accounts(db) if a.role == "coach"]
     return render_template("coach/manage.html", klass=klass, learners=roster.class_learners(db, klass.id),
-                           coaches=coaches, pictures=pictures(), errors=errors or [],
+                           coaches=coaches, following=accounts.coaches_of(db, klass.id),
+                           pictures=pictures(), errors=errors or [],
                            form=form or {}), status
 
 
