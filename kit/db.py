@@ -189,6 +189,11 @@ MIGRATIONS: list[str] = [
                      AND json_type(last.body, '$.fields.coaches') = 'array')
       AND coach.value IN (SELECT username FROM users WHERE role = 'coach');
     """,
+    # 6: a class's learners (the names page, self-registration), found without reading the
+    # records of every learner on the server
+    """
+    CREATE INDEX records_learners_by_class ON records (json_extract(data, '$.class_id')) WHERE kind = 'learner';
+    """,
 ]
 
 

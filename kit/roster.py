@@ -24,9 +24,11 @@ by a signed cookie), or else a network address.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import secrets
 import time
+import unicodedata
 import uuid
 from dataclasses import dataclass, field
 
@@ -35,6 +37,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from . import limits, records
+from .content.textfold import fold
 from .db import transaction
 from .errors import RosterError
 
@@ -43,6 +46,12 @@ LOGIN_MODES = ("pin", "picture")
 PICTURES = ("cat", "dog", "fish", "sun", "moon", "star", "tree", "flower", "apple", "car", "ball", "house")
 PICTURE_CODE_LENGTH = 3
 MAX_NAME = 80
+
+# Self-registration (registration_rules).
+JOINS_PER_ADDRESS = 10
+JOIN_WINDOW_S = 10 * 60
+JOINS_PER_CLASS_HOUR = 60
+JOINS_PER_CLASS_DAY = 200
 
 # The limits on wrong codes described above.
 WINDOW_S = 15 * 60
@@ -109,13 +118,43 @@ class SigninResult:
 # --- classes --------------------------------------------------------------------------
 
 def clean_name(name: str) -> str:
-    """A display name as typed, with runs of white space (newlines too) made one space."""
-    cleaned = " ".join((name or "").split())
+    """A display name as typed, in its canonical form (NFKC), without invisible characters
+    (controls, and format characters such as zero-width spaces and bidi overrides, which
+    make "Amina" and "Amina\u200b" two names or turn a name backwards), and with runs of
+    white space (newlines too) made one space."""
+    visible = "".join(c for c in unicodedata.normalize("NFKC", name or "")
+                      if unicodedata.category(c) not in ("Cc", "Cf") or c.isspace())
+    cleaned = " ".join(visible.split())
     if not cleaned:
         raise RosterError("a name is needed")
     if len(cleaned) > MAX_NAME:
         raise RosterError(f"a name has at most {MAX_NAME} characters")
     return cleaned
+
+
+# Letters of other scripts that look like Latin ones (after case folding: "А" is folded to
+# "а" first). A short list in the spirit of Unicode's confusables (UTS #39): enough that
+# "Аmina" with a Cyrillic А, or "Αmina" with a Greek Α, is the same name as "Amina".
+_LOOK_ALIKE = str.maketrans({
+    "а": "a", "в": "b", "е": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p", "с": "c",
+    "т": "t", "у": "y", "х": "x", "і": "i", "ј": "j", "ѕ": "s", "ԁ": "d", "ԛ": "q", "ԝ": "w",
+    "ӏ": "l", "ү": "y", "һ": "h",
+    "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k", "μ": "m", "ν": "n", "ο": "o",
+    "ρ": "p", "τ": "t", "υ": "y", "χ": "x", "ζ": "z",
+    "ı": "i", "0": "o", "1": "l",
+})
+
+
+def name_key(name: str) -> str:
+    """What two names that a teacher would read as the same one have in common: case,
+    accents, invisible characters and look-alike letters of other scripts don't count."""
+    return fold(clean_name(name)).translate(_LOOK_ALIKE)
+
+
+def name_taken(db: sqlite_utils.Database, class_id: str, name: str) -> bool:
+    """Whether the class has a learner whose name reads the same as `name`."""
+    key = name_key(name)
+    return any(name_key(l.name) == key for l in class_learners(db, class_id))
 
 
 def create_class(db: sqlite_utils.Database, name: str, code: "str | None" = None,
@@ -172,12 +211,35 @@ def find_class(db: sqlite_utils.Database, key: str) -> Klass:
 
 
 def ensure_demo_class(db: sqlite_utils.Database) -> "Klass | None":
-    """On a server with no class yet, make 'Demo' (code 0000, self-registration) so a
-    visitor can try the kit at once. Returns it if made."""
+    """On a server that never had a class, make 'Demo' (code 0000, self-registration) so a
+    visitor can try the kit at once. Returns it if made. Once removed, it stays removed."""
     with transaction(db):
-        if list_classes(db):
+        if db.execute("SELECT 1 FROM records WHERE kind = 'class' LIMIT 1").fetchone():
             return None
         return create_class(db, "Demo", code="0000", login="pin", self_register=True)
+
+
+def set_self_register(db: sqlite_utils.Database, class_id: str, allowed: bool) -> Klass:
+    """Open or close a class to self-registration (a teacher's list is complete, or the
+    Demo class has served)."""
+    klass = get_class(db, class_id)
+    if klass is None:
+        raise RosterError("that class does not exist (any more)")
+    records.set_fields(db, "class", class_id, {"self_register": allowed})
+    return Klass(klass.id, klass.name, klass.code, klass.login, allowed)
+
+
+def remove_class(db: sqlite_utils.Database, class_id: str) -> int:
+    """Take a class off the roster with its learners (tombstones, as remove_learner); their
+    events stay. Returns how many learners went with it."""
+    with transaction(db):
+        if get_class(db, class_id) is None:
+            raise RosterError("that class does not exist (any more)")
+        learners = class_learners(db, class_id)
+        for learner in learners:
+            records.delete(db, "learner", learner.id)
+        records.delete(db, "class", class_id)
+    return len(learners)
 
 
 # --- learners -------------------------------------------------------------------------
@@ -206,33 +268,67 @@ def add_learner(db: sqlite_utils.Database, class_id: str, name: str, pin: "str |
     """Add a learner to a class with a PIN and/or a picture code (the class's login mode
     decides which one sign-in asks for)."""
     name = clean_name(name)
-    klass = get_class(db, class_id)
-    if klass is None:
+    if get_class(db, class_id) is None:
         raise RosterError("that class does not exist (any more)")
-    fields: dict = {"name": name, "class_id": class_id}
+    return _insert_learner(db, class_id, name, _secret_fields(pin, pictures))
+
+
+def _secret_fields(pin: "str | None", pictures: "list[str] | None") -> dict:
+    fields = {}
     if pin is not None:
         fields["pin_hash"] = _secret_hasher.hash(check_pin(pin))
     if pictures is not None:
         fields["picture_hash"] = _secret_hasher.hash(check_pictures(pictures))
-    if "pin_hash" not in fields and "picture_hash" not in fields:
+    if not fields:
         raise RosterError("a learner needs a PIN or a picture code to sign in")
+    return fields
+
+
+def _insert_learner(db: sqlite_utils.Database, class_id: str, name: str, hashes: dict) -> Learner:
+    fields = {"name": name, "class_id": class_id, **hashes}
     lid = uuid.uuid4().hex
     records.set_fields(db, "learner", lid, fields)
     return Learner.from_record({**fields, "id": lid})
 
 
+class TooManyRegistrations(RosterError):
+    """Self-registration is paused here for a while."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(f"too many new names for now; try again in {retry_after} s")
+        self.retry_after = retry_after
+
+
+def registration_rules(class_id: str, address: str) -> list[limits.Rule]:
+    """How many learners may add themselves: a classroom of phones joining at the start of the
+    year fits; one phone making names by the thousand (the review made 1,578 in 20 s) does not."""
+    return [limits.Rule(f"join-addr:{address}", JOINS_PER_ADDRESS, JOIN_WINDOW_S),
+            limits.Rule(f"join-class:{class_id}", JOINS_PER_CLASS_HOUR, 3600),
+            limits.Rule(f"join-class-day:{class_id}", JOINS_PER_CLASS_DAY, 24 * 3600)]
+
+
 def self_register(db: sqlite_utils.Database, class_id: str, name: str, pin: "str | None" = None,
-                  pictures: "list[str] | None" = None) -> Learner:
-    """A learner adds themself to a class that allows it."""
+                  pictures: "list[str] | None" = None, address: str = "?",
+                  now: "float | None" = None) -> Learner:
+    """A learner at `address` adds themself to a class that allows it, within the limits of
+    registration_rules (TooManyRegistrations past them). A name that reads the same as one
+    in the class (name_key) is refused."""
     klass = get_class(db, class_id)
     if klass is None or not klass.self_register:
         raise RosterError("this class does not take new names; ask your teacher")
     name = clean_name(name)
-    if any(l.name.casefold() == name.casefold() for l in class_learners(db, class_id)):
-        raise RosterError("this name is already in the class; add a letter or a surname")
-    if klass.login == "picture":
-        return add_learner(db, class_id, name, pictures=pictures or [])
-    return add_learner(db, class_id, name, pin=pin or "")
+    hashes = _secret_fields(pin or "", None) if klass.login == "pin" else _secret_fields(None, pictures or [])
+    tried = limits.attempt(db, registration_rules(class_id, address), time.time() if now is None else now)
+    if tried.retry_after:
+        raise TooManyRegistrations(tried.retry_after)
+    try:
+        with transaction(db):   # the name check and the new record together: no twin by a race
+            if name_taken(db, class_id, name):
+                raise RosterError("this name is already in the class; add a letter or a surname")
+            return _insert_learner(db, class_id, name, hashes)
+    except RosterError:
+        limits.take_back(db, tried)   # nobody was added: it does not count
+        raise
 
 
 def set_secret(db: sqlite_utils.Database, learner_id: str, pin: "str | None" = None,
@@ -265,8 +361,11 @@ def get_learner(db: sqlite_utils.Database, learner_id: str) -> "Learner | None":
 
 
 def class_learners(db: sqlite_utils.Database, class_id: str) -> list[Learner]:
-    """A class's learners, sorted by name as people read them."""
-    found = (Learner.from_record(r) for r in records.all_of(db, "learner") if r.get("class_id") == class_id)
+    """A class's learners, sorted by name as people read them. Found through the index of
+    migration 6, not by reading every learner of the server."""
+    rows = db.execute("SELECT id, data FROM records WHERE kind = 'learner' AND deleted = 0 "
+                      "AND json_extract(data, '$.class_id') = ?", [class_id])
+    found = (Learner.from_record({**json.loads(data), "id": rid}) for rid, data in rows)
     return sorted(found, key=lambda l: (l.name.casefold(), l.id))
 
 

@@ -79,3 +79,20 @@ def test_a_new_password_replaces_the_old_one(data, inst):
     assert accounts.check_password(inst.db, "karim", "first pass 1") is None
     unknown = run(data, "users", "set-password", "nobody", "--password", "long enough")
     assert unknown.exit_code == 1 and "kit users list" in unknown.output
+
+
+def test_the_demo_class_is_closed_then_removed_for_good(data, inst):
+    demo = roster.ensure_demo_class(inst.db)
+    roster.self_register(inst.db, demo.id, "Visitor", pin="1234", address="a")
+    closed = run(data, "users", "close-class", "0000")
+    assert closed.exit_code == 0 and "no longer takes" in closed.output
+    assert not roster.get_class(inst.db, demo.id).self_register
+    assert run(data, "users", "close-class", "0000", "--open").exit_code == 0
+    assert roster.get_class(inst.db, demo.id).self_register
+
+    kept = run(data, "users", "remove-class", "0000", input="n\n")
+    assert kept.exit_code == 1 and roster.get_class(inst.db, demo.id)
+    removed = run(data, "users", "remove-class", "0000", input="y\n")
+    assert removed.exit_code == 0 and "Removed class 'Demo' and 1 learner(s)" in removed.output
+    assert roster.list_classes(inst.db) == [] and roster.ensure_demo_class(inst.db) is None
+    assert run(data, "users", "remove-class", "0000", "--yes").exit_code == 1     # gone: one line, no traceback

@@ -118,3 +118,25 @@ def test_a_deleted_learner_cannot_sign_in(inst):
     records.delete(inst.db, "learner", learner.id)
     assert roster.sign_in(inst.db, learner.id, "4321", "a").learner is None
     assert roster.class_learners(inst.db, k.id) == []
+
+
+@pytest.mark.parametrize("typed, kept", [
+    ("Amina\u200b", "Amina"), ("\u202eanimA", "animA"), ("  Ａmina\n B. ", "Amina B."), ("Nour\x00", "Nour"),
+    ("ﻧﻮﺭ", "نور"), ("Zoë", "Zoë"),
+])
+def test_names_are_kept_visible_and_canonical(typed, kept):
+    assert roster.clean_name(typed) == kept
+
+
+def test_look_alike_names_share_a_key_and_different_names_do_not():
+    assert len({roster.name_key(n) for n in ["Amina", "AMINA", "Аmina", "Αmina", "amína", "Amina\u200b"]}) == 1
+    assert len({roster.name_key(n) for n in ["Amina", "Aminata", "Amine", "أمينة", "Ali"]}) == 5
+
+
+def test_removing_a_class_removes_its_learners_and_nothing_else(inst):
+    gone, kept = roster.create_class(inst.db, "Gone"), roster.create_class(inst.db, "Kept")
+    roster.add_learner(inst.db, gone.id, "A", pin="1234")
+    stays = roster.add_learner(inst.db, kept.id, "B", pin="1234")
+    assert roster.remove_class(inst.db, gone.id) == 1
+    assert [k.name for k in roster.list_classes(inst.db)] == ["Kept"]
+    assert roster.class_learners(inst.db, kept.id) == [stays] and roster.class_learners(inst.db, gone.id) == []

@@ -13,11 +13,12 @@ import waitress
 from kit import accounts, records, roster
 from kit.config import DataDir
 from kit.db import MIGRATIONS, connect, run_migrations, schema_version, set_meta, split_sql, transaction
+from kit.errors import RosterError
 from kit.events import Event, events_after, insert_foreign
 from kit.instance import init_instance
 from kit.server.site import local_path
 
-from coach_support import PASSWORD, staff_sign_in
+from coach_support import PASSWORD, admin, coach, staff_sign_in  # noqa: F401  (fixtures)
 from server_support import app, client, csrf_of, sign_in  # noqa: F401  (fixtures)
 
 # --- redirects stay on this server (M1) ---------------------------------------------------------
@@ -278,3 +279,91 @@ def test_the_upgrade_keeps_what_this_server_assigned_and_drops_what_came_from_el
     run_migrations(db)
     assert db.execute("SELECT username, class_id FROM coach_classes").fetchall() == [("prof", ours.id)]
     db.conn.close()
+
+
+# --- self-registration: limited, and one name is one name (M5) ----------------------------------
+
+def join(browser, klass, name: str, pin: str = "1234", address: str = "10.0.0.66", lang: str = "en"):
+    opts = {"environ_base": {"REMOTE_ADDR": address}, "headers": {"Accept-Language": lang}}
+    page = browser.get(f"/signin/c/{klass.id}/join", **opts)
+    return browser.post(f"/signin/c/{klass.id}/join", **opts,
+                        data={"csrf": csrf_of(page.text), "name": name, "pin": pin, "pin2": pin})
+
+
+def test_one_phone_cannot_fill_a_class_with_names(app, inst):
+    demo = roster.ensure_demo_class(inst.db)
+    made = [join(app.test_client(), demo, f"x{n}").status_code for n in range(roster.JOINS_PER_ADDRESS + 3)]
+    assert made == [303] * roster.JOINS_PER_ADDRESS + [429] * 3
+    refused = join(app.test_client(), demo, "Sara", lang="fr")
+    assert refused.status_code == 429 and "Trop de nouveaux noms" in refused.text
+    assert len(roster.class_learners(inst.db, demo.id)) == roster.JOINS_PER_ADDRESS
+    # The phone beside it, another child, is not held up.
+    assert join(app.test_client(), demo, "Sara", address="10.0.0.67").status_code == 303
+
+
+def test_phones_changing_addresses_cannot_fill_a_class_either(inst):
+    demo = roster.ensure_demo_class(inst.db)
+    now, made = 1_000_000.0, 0
+    for n in range(roster.JOINS_PER_CLASS_HOUR + 5):
+        try:
+            roster.self_register(inst.db, demo.id, f"x{n}", pin="1234", address=f"a{n}", now=now)
+            made += 1
+        except roster.TooManyRegistrations as refused:
+            assert refused.retry_after > 0
+    assert made == roster.JOINS_PER_CLASS_HOUR     # a classroom joining at once still fits
+
+
+def test_a_refused_registration_does_not_count(inst):
+    klass = roster.create_class(inst.db, "CP1", self_register=True)
+    roster.add_learner(inst.db, klass.id, "Amina", pin="1234")
+    for _ in range(roster.JOINS_PER_ADDRESS + 1):
+        with pytest.raises(RosterError, match="already"):
+            roster.self_register(inst.db, klass.id, "AMINA", pin="1234", address="a")
+    assert roster.self_register(inst.db, klass.id, "Sara", pin="1234", address="a").name == "Sara"
+
+
+@pytest.mark.parametrize("twin", ["Amina\u200b", "Am\u200dina", "\u2066Amina\u2069", "Аmina", "АМІNА", "Αmina",
+                                  "Ａｍｉｎａ", "amína", " AMINA\t", "Am\u00adina"])
+def test_a_name_that_reads_the_same_as_one_in_the_class_is_refused(client, inst, twin):
+    klass = roster.create_class(inst.db, "CP1", self_register=True)
+    roster.add_learner(inst.db, klass.id, "Amina", pin="1234")
+    resp = join(client, klass, twin)
+    assert resp.status_code == 400 and "already in the class" in resp.text
+    assert [l.name for l in roster.class_learners(inst.db, klass.id)] == ["Amina"]
+
+
+def test_invisible_and_direction_characters_never_reach_the_roster(client, inst):
+    klass = roster.create_class(inst.db, "CP1", self_register=True)
+    assert join(client, klass, "\u202eanimA\u200b").status_code == 303
+    assert [l.name for l in roster.class_learners(inst.db, klass.id)] == ["animA"]
+    assert join(client, klass, "\u200b\u202e", address="10.0.0.7").status_code == 400    # nothing visible
+    assert len(roster.class_learners(inst.db, klass.id)) == 1
+
+
+def test_an_admin_closes_a_class_to_new_names_and_removes_it(admin, inst, client):
+    demo = roster.ensure_demo_class(inst.db)
+    roster.self_register(inst.db, demo.id, "Visitor", pin="1234", address="a")
+    manage = f"/staff/class/{demo.id}/manage"
+    page = admin.get(manage, headers={"Accept-Language": "en"})
+    assert "Close to new names" in page.text
+    assert admin.post(f"/staff/class/{demo.id}/self-register",
+                      data={"csrf": csrf_of(page.text), "allowed": "off"}).status_code == 303
+    assert not roster.get_class(inst.db, demo.id).self_register
+    assert client.get(f"/signin/c/{demo.id}/join").status_code == 403
+    assert "Let learners add their own name" in admin.get(manage, headers={"Accept-Language": "en"}).text
+
+    asked = admin.get(f"/staff/class/{demo.id}/remove")
+    assert asked.status_code == 200 and roster.get_class(inst.db, demo.id)      # asking removes nothing
+    assert admin.post(f"/staff/class/{demo.id}/remove", data={"csrf": csrf_of(asked.text)}).status_code == 303
+    assert roster.list_classes(inst.db) == [] and client.get(f"/signin/c/{demo.id}").status_code == 404
+    assert roster.ensure_demo_class(inst.db) is None        # the next `kit serve` does not bring it back
+
+
+def test_a_coach_cannot_close_or_remove_a_class(coach, inst):
+    klass = roster.create_class(inst.db, "CP1", self_register=True)
+    accounts.assign_coach(inst.db, "teacher", klass.id)
+    page = coach.get(f"/staff/class/{klass.id}")
+    assert coach.post(f"/staff/class/{klass.id}/self-register",
+                      data={"csrf": csrf_of(page.text), "allowed": "off"}).status_code == 403
+    assert coach.post(f"/staff/class/{klass.id}/remove", data={"csrf": csrf_of(page.text)}).status_code == 403
+    assert roster.get_class(inst.db, klass.id).self_register

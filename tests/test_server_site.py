@@ -9,7 +9,8 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from kit import roster
+from kit import records, roster
+from kit.errors import RosterError
 from kit.server import create_app
 from kit.server.i18n import CATALOGS, choose_lang
 
@@ -75,11 +76,16 @@ def test_every_post_form_carries_the_csrf_token(learner_client, inst):
 def test_hostile_names_render_inert(client, inst):
     strings = json.loads(corpus("naughty-strings", "blns.json").read_text(encoding="utf-8"))
     hostile = [s for s in strings if "<" in s or "\u202e" in s or "\u202b" in s][:60]
-    hostile.append("\u202eAmina<script>alert(1)</script>")
     klass = roster.create_class(inst.db, "<b>CP1</b>")
     for name in hostile:
-        if 0 < len(" ".join(name.split())) <= roster.MAX_NAME:
+        try:
             roster.add_learner(inst.db, klass.id, name, pin="1234")
+        except RosterError:
+            pass        # empty or too long once cleaned
+    # Typed here, bidi controls are dropped (kit.roster.clean_name); a record made by an
+    # older server and brought by sync may still hold them.
+    records.set_fields(inst.db, "learner", "from-elsewhere", {
+        "name": "\u202eAmina<script>alert(1)</script>", "class_id": klass.id, "pin_hash": "x"})
     page = client.get(f"/signin/c/{klass.id}")
     assert "<script>alert" not in page.text and "<b>CP1" not in page.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text

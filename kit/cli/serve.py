@@ -61,7 +61,9 @@ def banner(url: str, demo: "roster.Klass | None") -> str:
     lines = [f"Learners open: {url}", "(or scan this code with the phone's camera)", qr_text(url)]
     if demo is not None:
         lines.append(f"No class existed, so a class '{demo.name}' was made: class code {demo.code}, "
-                     "where visitors add their own name. Make real classes with `kit users add-class`.")
+                     "where visitors add their own name. Make real classes with `kit users add-class`; "
+                     f"close this one with `kit users close-class {demo.code}` or remove it with "
+                     f"`kit users remove-class {demo.code}`.")
     lines.append("Stop the server with Ctrl+C.")
     return "\n".join(lines)
 

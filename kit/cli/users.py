@@ -47,6 +47,39 @@ def add_class(name: str, code: "str | None", login: str, self_register: bool, da
                f"{', self-registration on' if klass.self_register else ''})")
 
 
+@users.command("close-class")
+@click.argument("klass", metavar="CLASS")
+@click.option("--open", "reopen", is_flag=True, help="Open the class to self-registration instead.")
+@data_option
+def close_class(klass: str, reopen: bool, data: str) -> None:
+    """Stop learners adding their own name to CLASS (its code, name or id), e.g. the Demo class."""
+    inst = open_instance(data_dir(data))
+    try:
+        found = roster.set_self_register(inst.db, roster.find_class(inst.db, klass).id, reopen)
+    finally:
+        inst.close()
+    click.echo(f"Class {found.name!r} {'takes' if reopen else 'no longer takes'} self-registered names")
+
+
+@users.command("remove-class")
+@click.argument("klass", metavar="CLASS")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@data_option
+def remove_class(klass: str, yes: bool, data: str) -> None:
+    """Remove CLASS (its code, name or id) and its learners; what they learned stays in the history."""
+    inst = open_instance(data_dir(data))
+    try:
+        found = roster.find_class(inst.db, klass)
+        count = len(roster.class_learners(inst.db, found.id))
+        if not yes:
+            click.confirm(f"Remove class {found.name!r} and its {count} learner(s), here and on every "
+                          "server this one syncs with?", abort=True)
+        roster.remove_class(inst.db, found.id)
+    finally:
+        inst.close()
+    click.echo(f"Removed class {found.name!r} and {count} learner(s)")
+
+
 @users.command("add-learner")
 @click.argument("klass", metavar="CLASS")
 @click.argument("name")

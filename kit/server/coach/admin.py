@@ -21,10 +21,11 @@ TRY_AGAIN = N_("That did not work. Check what you typed and try again.")
 
 
 def name_errors(name: str, klass: "roster.Klass | None" = None) -> list[str]:
-    cleaned = " ".join(name.split())
-    if not cleaned or len(cleaned) > roster.MAX_NAME:
+    try:
+        roster.clean_name(name)
+    except RosterError:
         return [_("Write a name (at most %(max)d letters).", max=roster.MAX_NAME)]
-    if klass and any(l.name.casefold() == cleaned.casefold() for l in roster.class_learners(get_db(), klass.id)):
+    if klass and roster.name_taken(get_db(), klass.id, name):
         return [_("This name is already in the class. Add a letter or the family name.")]
     return []
 
@@ -86,6 +87,28 @@ def manage_page(klass: roster.Klass, errors: "list[str] | None" = None, status: 
                            coaches=coaches, following=accounts.coaches_of(db, klass.id),
                            pictures=pictures(), errors=errors or [],
                            form=form or {}), status
+
+
+@bp.route("/class/<class_id>/self-register", methods=["POST"])
+@admin_only
+def self_registration(class_id: str) -> Response:
+    """Open or close the class to learners adding their own name."""
+    klass = class_for_staff(class_id)
+    roster.set_self_register(get_db(), klass.id, request.form.get("allowed") == "on")
+    return redirect(url_for("coach.manage", class_id=klass.id, done="self-register"), 303)
+
+
+@bp.route("/class/<class_id>/remove", methods=["GET", "POST"])
+@admin_only
+def remove_class(class_id: str) -> "Response | str":
+    """Two steps, as for a learner: a page that asks, then the POST that removes the class
+    and its learners (tombstones that sync)."""
+    klass = class_for_staff(class_id)
+    if request.method == "POST":
+        roster.remove_class(get_db(), klass.id)
+        return redirect(url_for("coach.home"), 303)
+    return render_template("coach/remove_class.html", klass=klass,
+                           learners=len(roster.class_learners(get_db(), klass.id)))
 
 
 # --- learners ---------------------------------------------------------------------------------

@@ -167,28 +167,34 @@ def register(class_id: str) -> "Response | str | tuple[str, int]":
     form = request.form
     name = form.get("name", "")
     errors: list[str] = []
+    status = 400
     if request.method == "POST":
         pin, chosen = form.get("pin", "").strip(), [form.get(f"p{i}", "") for i in range(roster.PICTURE_CODE_LENGTH)]
         errors = registration_errors(klass, name, pin, form.get("pin2", "").strip(), chosen)
         if not errors:
             try:
-                learner = roster.self_register(db, klass.id, name, pin=pin, pictures=chosen)
+                learner = roster.self_register(db, klass.id, name, pin=pin, pictures=chosen,
+                                               address=request.remote_addr or "?")
+            except roster.TooManyRegistrations:
+                errors, status = [_("Too many new names for now. Ask your teacher, or try again later.")], 429
             except RosterError:
                 errors = [_("That did not work. Check what you typed and try again.")]
             else:
                 return start_session(klass, learner)
     return render_template("learn/register.html", klass=klass, name=name, errors=errors,
-                           pictures=pictures()), 400 if errors else 200
+                           pictures=pictures()), status if errors else 200
 
 
 def registration_errors(klass: roster.Klass, name: str, pin: str, pin2: str, chosen: list[str]) -> list[str]:
     """What is wrong with a registration form, in the learner's language."""
     errors = []
-    cleaned = " ".join(name.split())
-    if not cleaned or len(cleaned) > roster.MAX_NAME:
+    try:
+        roster.clean_name(name)
+    except RosterError:
         errors.append(_("Write your name (at most %(max)d letters).", max=roster.MAX_NAME))
-    elif any(l.name.casefold() == cleaned.casefold() for l in roster.class_learners(get_db(), klass.id)):
-        errors.append(_("This name is already in the class. Add a letter or your family name."))
+    else:
+        if roster.name_taken(get_db(), klass.id, name):
+            errors.append(_("This name is already in the class. Add a letter or your family name."))
     if klass.login == "picture":
         if any(p not in roster.PICTURES for p in chosen):
             errors.append(_("Choose one picture in each row."))
