@@ -21,12 +21,17 @@ bp = Blueprint("learn", __name__)
 
 @bp.before_request
 def load_learner() -> None:
+    """The signed-in learner, if their session still holds: a learner removed, moved to
+    another class, or whose PIN or picture code changed since (a teacher's reset, here or
+    synced from elsewhere) is signed out, on every phone holding a copy of the cookie."""
     g.learner = None
     lid = session.get("learner")
     if lid:
         learner = roster.get_learner(get_db(), lid)
-        if learner is None or learner.class_id != session.get("class"):
-            session.pop("learner", None)
+        if (learner is None or learner.class_id != session.get("class")
+                or session.get("stamp") != learner.stamp):
+            for key in ("learner", "stamp"):
+                session.pop(key, None)
         else:
             g.learner = learner
 

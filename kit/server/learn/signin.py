@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import wraps
 from typing import Callable
 
-from flask import Response, abort, g, make_response, redirect, render_template, request, session, url_for
+from flask import Response, abort, make_response, redirect, render_template, request, session, url_for
 
 from ... import roster
 from ...errors import RosterError
@@ -51,17 +51,6 @@ def klass_or_404(class_id: str) -> roster.Klass:
     if klass is None:
         abort(404)
     return klass
-
-
-@bp.before_request
-def end_revoked_session() -> None:
-    """A session made with a PIN or picture code that has changed since (a teacher's reset,
-    here or synced from elsewhere) is over, on every phone that holds a copy of its cookie.
-    Runs after learn.load_learner, which is registered before this module is imported."""
-    if g.learner is not None and session.get("stamp") != g.learner.stamp:
-        for key in ("learner", "stamp"):
-            session.pop(key, None)
-        g.learner = None
 
 
 @bp.route("/signin")
