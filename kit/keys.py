@@ -146,14 +146,23 @@ def now_iso() -> str:
 
 
 def trust(db: sqlite_utils.Database, key: PublicKey, role: str = "publisher") -> bool:
-    """Trust a public key for a role. Returns False if it was already trusted (no change)."""
+    """Trust a public key for a role. Returns False if it was already trusted (no change).
+
+    A key has one role here. Trusting it again for another one is refused, never done by
+    replacing the first: enrolling a publisher's key as a school (anyone with an enrolment
+    code can send any public key) must not quietly stop this server from installing its packs,
+    and a school's key must not become a hub's. Sign packs with a key of their own."""
     if role not in ROLES:
         raise TrustError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
-    if db["trusted_keys"].count_where("key_id = ? AND role = ?", [key.key_id, role]):
+    row = db.execute("SELECT role, name FROM trusted_keys WHERE key_id = ?", [key.key_id]).fetchone()
+    if row and row[0] == role:
         return False
-    db["trusted_keys"].upsert({"key_id": key.key_id, "public_key": key.b64,
-                               "name": key.name or key.key_id, "role": role,
-                               "added_at": now_iso()}, pk="key_id")
+    if row:
+        raise TrustError(f"key {key.key_id} ({row[1]}) is already trusted here as a {row[0]}; a key has one "
+                         f"role, so it cannot also be a {role} (a publisher signs with a key of its own: "
+                         "`kit keys new`)")
+    db["trusted_keys"].insert({"key_id": key.key_id, "public_key": key.b64, "name": key.name or key.key_id,
+                               "role": role, "added_at": now_iso()})
     return True
 
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
+from ..db import transaction
 from ..errors import TrustError
 from ..instance import Instance
 from ..keys import PublicKey, trust
@@ -79,8 +80,9 @@ def accept(db: sqlite_utils.Database, enrolment: Enrolment, as_role: str) -> boo
     if enrolment.role != as_role:
         raise TrustError(f"{enrolment.name} says it is a {enrolment.role}, not a {as_role}; "
                          f"check the file, or use --as {enrolment.role}")
-    added = trust(db, PublicKey(enrolment.key.raw, enrolment.name), as_role)
-    peers.remember_peer(db, enrolment.device_id, enrolment.name, as_role)
+    with transaction(db):
+        added = trust(db, PublicKey(enrolment.key.raw, enrolment.name), as_role)
+        peers.remember_peer(db, enrolment.device_id, enrolment.name, as_role)
     return added
 
 
@@ -110,7 +112,8 @@ def redeem(db: sqlite_utils.Database, text: str, text_mac: str) -> "tuple[Enrolm
                                     "AND expires_at > ?", [time.time()]).fetchall():
         key = bytes.fromhex(key_hex)
         if hmac.compare_digest(mac(key, text), text_mac):
-            db.execute("UPDATE sync_enrol_codes SET used_by = ? WHERE key = ?", [enrolment.device_id, key_hex])
-            accept(db, enrolment, role)
+            with transaction(db):  # a refused enrolment (e.g. a key trusted for another role) spends no code
+                accept(db, enrolment, role)
+                db.execute("UPDATE sync_enrol_codes SET used_by = ? WHERE key = ?", [enrolment.device_id, key_hex])
             return enrolment, key
     raise TrustError("the code is wrong, used or expired; ask the hub for a new one (`kit sync enrol --code`)")
