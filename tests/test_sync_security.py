@@ -3,14 +3,51 @@ each found by a review and proven before it was fixed. Nothing here may ever pas
 
 from __future__ import annotations
 
+import json
+import tracemalloc
+import zipfile
+
 import pytest
 from click.testing import CliRunner
 
 from kit.cli import main
-from kit.errors import TrustError
+from kit.errors import BundleError, TrustError
 from kit.keys import SigningKey, trust, trusted_key
 from kit.sync import enrol as enrolment
-from syncworld import server
+from kit.sync.bundle import import_bundle
+from kit.sync.usb import addressed_to, visit
+from syncworld import db_files, dump, server
+
+def refused(inst, path, reason: str) -> None:
+    """The bundle is refused with `reason`, and not one byte of the database changed."""
+    before, files = dump(inst), db_files(inst)
+    with pytest.raises(BundleError, match=reason):
+        import_bundle(inst, path)
+    assert dump(inst) == before and db_files(inst) == files
+
+
+# --- M4: a zip bomb on the stick ----------------------------------------------------------------
+
+def test_a_zip_bomb_manifest_on_the_stick_is_refused_without_inflating_it(tmp_path):
+    inst = server(tmp_path, "School")
+    stick = tmp_path / "stick"
+    (stick / "kit").mkdir(parents=True)
+    bomb = stick / "kit" / "aaaa-1-2.kitsync"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
+        with z.open("manifest.json", "w", force_zip64=True) as m:
+            for _ in range(160):
+                m.write(bytes(1 << 20))  # 160 MiB of zeros, a few hundred KB on the stick
+    assert bomb.stat().st_size < 1 << 20
+    tracemalloc.start()
+    try:
+        assert addressed_to(bomb) is False
+        report = visit(inst, stick)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 << 20
+    assert [name for name, _ in report.refused] == [bomb.name] and "limit" in report.refused[0][1]
+    inst.close()
 
 
 # --- a key keeps the role it was trusted for ----------------------------------------------------

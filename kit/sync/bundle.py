@@ -311,17 +311,8 @@ def read_bundle(path: "str | Path", db: sqlite_utils.Database) -> VerifiedBundle
 
 
 def verify(path: Path, f: BinaryIO, db: sqlite_utils.Database) -> VerifiedBundle:
-    size = os.fstat(f.fileno()).st_size
-    members = strictzip.open_members(
-        f, size, lambda n: n in (MANIFEST, SIGNATURE) or bool(CHUNK_NAME.fullmatch(n)),
-        MAX_MEMBERS, MAX_MEMBER, MAX_RATIO)
-    if MANIFEST not in members or SIGNATURE not in members:
-        raise BundleError("no manifest or no signature: not a kit bundle, or an incomplete one")
-    if members[MANIFEST].size > MAX_MANIFEST or members[SIGNATURE].size != 64 \
-            or members[MANIFEST].method != strictzip.STORED or members[SIGNATURE].method != strictzip.STORED:
-        raise BundleError("the manifest or its signature is not stored as a bundle's are")
-    manifest_bytes = strictzip.read_member(f, members[MANIFEST])
-    signature = strictzip.read_member(f, members[SIGNATURE])
+    members = open_layout(f)
+    manifest_bytes, signature = read_signed_manifest(f, members)
     manifest = parse_manifest(manifest_bytes)
     signer, role = check_signer(db, manifest, manifest_bytes, signature)
     check_manifest(db, manifest, role, members)
@@ -331,6 +322,25 @@ def verify(path: Path, f: BinaryIO, db: sqlite_utils.Database) -> VerifiedBundle
         if strictzip.hash_packed(f, members[entry["name"]]) != entry["packed_sha256"]:
             raise BundleError(f"{entry['name']} does not match the manifest (tampered or damaged)")
     return VerifiedBundle(path, manifest, signer, role, members)
+
+
+def open_layout(f: BinaryIO) -> "dict[str, strictzip.Member]":
+    """The members of a bundle's zip, its layout checked byte by byte and every size capped
+    (nothing is inflated yet)."""
+    return strictzip.open_members(
+        f, os.fstat(f.fileno()).st_size, lambda n: n in (MANIFEST, SIGNATURE) or bool(CHUNK_NAME.fullmatch(n)),
+        MAX_MEMBERS, MAX_MEMBER, MAX_RATIO)
+
+
+def read_signed_manifest(f: BinaryIO, members: "dict[str, strictzip.Member]") -> "tuple[bytes, bytes]":
+    """The manifest's bytes and their signature, once their sizes are known to be sane
+    (both stored, so what is read is what lies in the file: no inflating)."""
+    if MANIFEST not in members or SIGNATURE not in members:
+        raise BundleError("no manifest or no signature: not a kit bundle, or an incomplete one")
+    if members[MANIFEST].size > MAX_MANIFEST or members[SIGNATURE].size != 64 \
+            or members[MANIFEST].method != strictzip.STORED or members[SIGNATURE].method != strictzip.STORED:
+        raise BundleError("the manifest or its signature is not stored as a bundle's are")
+    return strictzip.read_member(f, members[MANIFEST]), strictzip.read_member(f, members[SIGNATURE])
 
 
 def parse_manifest(data: bytes) -> dict:

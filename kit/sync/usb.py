@@ -10,10 +10,8 @@ one bundle per enrolled school with what that school lacks.
 from __future__ import annotations
 
 import glob
-import json
 import os
 import re
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -22,7 +20,8 @@ from ..errors import BundleError, KitError, SyncError
 from ..instance import Instance
 from ..keys import trusted_keys
 from . import peers
-from .bundle import SUFFIX, ExportReport, ImportReport, export_for, import_bundle
+from .bundle import (SUFFIX, ExportReport, ImportReport, export_for, import_bundle, open_layout, parse_manifest,
+                     read_signed_manifest)
 
 MOUNT_PATTERNS = ("/media/*", "/media/*/*", "/run/media/*/*")
 PACK_FILE = re.compile(r"(?P<id>[A-Za-z0-9][A-Za-z0-9._-]*?)-(?P<version>\d+(?:\.\d+)*)\.kitpack")
@@ -50,12 +49,15 @@ def find_stick(mounts: "tuple[str, ...]" = MOUNT_PATTERNS) -> Path:
 
 def addressed_to(path: Path) -> "str | None | bool":
     """The destination a bundle's manifest names, read only to sort the stick's files (the
-    import verifies everything again). False if it cannot be read at all."""
+    import verifies everything again); False if it cannot be read. The zip's layout and the
+    manifest's size are checked before a byte of it is read: a stick may carry a zip bomb."""
     try:
-        with zipfile.ZipFile(path) as z:
-            return json.loads(z.read("manifest.json")).get("destination")
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile, AttributeError):
+        with open(path, "rb") as f:
+            manifest = parse_manifest(read_signed_manifest(f, open_layout(f))[0])
+    except (OSError, BundleError):
         return False
+    destination = manifest.get("destination")
+    return destination if destination is None or isinstance(destination, str) else False
 
 
 def visit(inst: Instance, stick: Path, install_pack: "Callable | None" = None,
