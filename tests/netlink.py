@@ -1,15 +1,20 @@
 """A hub served by a real waitress on loopback, and a bad link in front of it: a TCP proxy
-that throttles (bytes per second), delays (latency each way) and cuts connections."""
+that throttles (bytes per second), delays (latency each way) and cuts connections; and a TLS
+front (an https:// address for a hub, with a self-signed certificate made on the spot)."""
 
 from __future__ import annotations
 
+import datetime
 import heapq
+import ipaddress
 import random
 import socket
+import ssl
 import struct
 import threading
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 import waitress
 from flask import Flask
@@ -165,3 +170,72 @@ def reset(sock: socket.socket) -> None:
     except OSError:
         pass
     sock.close()
+
+
+def self_signed(folder: Path) -> "tuple[Path, Path]":
+    """A certificate for 127.0.0.1 that is its own authority, and its key: (cert.pem, key.pem)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kit test hub")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(hours=1)).not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+@contextmanager
+def tls_front(upstream: str, cert: Path, key: Path):
+    """https://127.0.0.1:<port> in front of the plain `upstream` URL; yields the https URL."""
+    host, port = upstream.rsplit("//", 1)[1].split(":")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    listener = socket.create_server(("127.0.0.1", 0))
+    closed = threading.Event()
+
+    def copy(src, dst) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def serve(raw: socket.socket) -> None:
+        try:
+            client = context.wrap_socket(raw, server_side=True)
+            server = socket.create_connection((host, int(port)))
+        except OSError:  # a client that does not trust the certificate hangs up in the handshake
+            raw.close()
+            return
+        threading.Thread(target=copy, args=(server, client), daemon=True).start()
+        copy(client, server)
+
+    def accept_loop() -> None:
+        while not closed.is_set():
+            try:
+                raw, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=serve, args=(raw,), daemon=True).start()
+
+    threading.Thread(target=accept_loop, daemon=True).start()
+    try:
+        yield f"https://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        closed.set()
+        listener.close()

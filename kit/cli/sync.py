@@ -216,7 +216,7 @@ def resumed_note(report) -> str:
 
 
 @sync.command("push")
-@click.option("--hub", "hub_url", required=True, metavar="URL", help="The hub, e.g. http://10.0.0.1:8080")
+@click.option("--hub", "hub_url", required=True, metavar="URL", help="The hub, e.g. http://10.0.0.1:8080 (or https://...)")
 @data_option
 def push_cmd(hub_url: str, data: str) -> None:
     """Send the hub every event it lacks, in chunks that resume where a dropped link stopped."""
@@ -231,7 +231,7 @@ def push_cmd(hub_url: str, data: str) -> None:
 
 
 @sync.command("pull")
-@click.option("--hub", "hub_url", required=True, metavar="URL", help="The hub, e.g. http://10.0.0.1:8080")
+@click.option("--hub", "hub_url", required=True, metavar="URL", help="The hub, e.g. http://10.0.0.1:8080 (or https://...)")
 @data_option
 def pull_cmd(hub_url: str, data: str) -> None:
     """Bring in every event this server lacks, and newer versions of its installed packs."""
@@ -250,7 +250,7 @@ def pull_cmd(hub_url: str, data: str) -> None:
 
 
 @sync.command("auto")
-@click.option("--hub", "hub_url", required=True, metavar="URL", help="The hub, e.g. http://10.0.0.1:8080")
+@click.option("--hub", "hub_url", required=True, metavar="URL", help="The hub, e.g. http://10.0.0.1:8080 (or https://...)")
 @click.option("--interval", default=600.0, show_default=True, help="Seconds between tries.")
 @click.option("--once", is_flag=True, help="One round (push then pull), then exit: 0 if it worked.")
 @click.option("--rounds", type=int, default=None, help="Stop after this many rounds (default: never).")

@@ -8,6 +8,17 @@ an Ed25519 signature over
 The receiver accepts it only from a key it enrolled (school or hub), within MAX_SKEW seconds
 of its own clock, with a nonce it has not seen from that key (nonces are kept twice as long
 as the skew window, so a captured request cannot be played again).
+
+Every answer is signed too, by the answering server's device key (headers X-Kit-Key and
+X-Kit-Signature), over
+
+    kit-answer\n<METHOD>\n<path with query>\n<time>\n<nonce>\n<status>\n<sha256 of the body, hex>
+
+where time and nonce are the request's: an answer fits the one request it was made for. The
+link is plain HTTP on a school's hotspot, so a school uses nothing a hub sends (not a
+version vector, not a file name, not a byte of a bundle) before that signature checks out
+against the hub key it enrolled: a machine that merely answers at the hub's address learns
+nothing and plants nothing.
 """
 
 from __future__ import annotations
@@ -36,6 +47,27 @@ def sign(key: SigningKey, method: str, path: str, body: bytes = b"") -> dict:
     stamp, nonce = str(int(time.time())), secrets.token_hex(16)
     signature = key.sign(signed_text(method, path, body, stamp, nonce))
     return {KEY: key.key_id, TIME: stamp, NONCE: nonce, SIGNATURE: base64.b64encode(signature).decode()}
+
+
+def answer_text(method: str, path: str, stamp: str, nonce: str, status: int, body: bytes) -> bytes:
+    return f"kit-answer\n{method.upper()}\n{path}\n{stamp}\n{nonce}\n{status}\n{hashlib.sha256(body).hexdigest()}".encode()
+
+
+def sign_answer(key: SigningKey, method: str, path: str, request_headers: Mapping[str, str], status: int,
+                body: bytes) -> dict:
+    """The headers that sign an answer to the request made with `request_headers`."""
+    text = answer_text(method, path, request_headers.get(TIME, ""), request_headers.get(NONCE, ""), status, body)
+    return {KEY: key.key_id, SIGNATURE: base64.b64encode(key.sign(text)).decode()}
+
+
+def answer_signer(headers: Mapping[str, str]) -> "tuple[str, bytes] | None":
+    """The (key id, signature) an answer claims, or None if it carries none that parses."""
+    key_id, signature = headers.get(KEY) or "", headers.get(SIGNATURE) or ""
+    try:
+        raw = base64.b64decode(signature, validate=True)
+    except ValueError:
+        return None
+    return (key_id, raw) if key_id and len(raw) == 64 else None
 
 
 def check(db: sqlite_utils.Database, method: str, path: str, body: bytes, headers: Mapping[str, str]) -> "tuple[str, str]":

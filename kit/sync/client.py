@@ -6,6 +6,12 @@ Everything moves as a file in chunks with offsets, and both sides keep checkpoin
 pulled, whose size is the offset to resume from); on the hub, the `.part` it receives and the
 bundle it prepared. A transfer cut at 30 % continues from 30 %, in this run (retries with
 exponential backoff) or the next one. Bundles and packs are verified in full on arrival.
+
+Nothing the hub sends is used before its signature is checked (kit.sync.auth): every answer,
+each chunk of a file too, must be signed by the hub key this server enrolled, for the very
+request it answers. Names and sizes the hub gives are checked against strict patterns and
+caps before they name a file here. Anything wrong stops the exchange with a SyncError (or a
+TrustError) of one line; `auto` reports it and tries again at the next round.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import http.client
 import json
 import os
 import random
+import re
 import time
 import urllib.parse
 from dataclasses import dataclass, field
@@ -26,11 +33,24 @@ from ..db import transaction
 from ..errors import BundleError, KitError, SyncError, TrustError
 from ..events import version_vector
 from ..instance import Instance
-from ..keys import trusted_key
+from ..keys import PublicKey, trusted_key
 from . import auth, enrol, peers
-from .bundle import export_bundle, import_bundle
+from .bundle import DEVICE_ID, export_bundle, import_bundle
+from .strictzip import MAX_ZIP
+from .usb import PACK_FILE
 
 CHUNK = 64 << 10
+SHA256 = re.compile(r"[0-9a-f]{64}")
+MAX_MESSAGE = 300  # characters of a hub's error message shown to the user
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One answer as it came, with what its signature must cover to be the hub's."""
+    status: int
+    data: bytes
+    signer: "tuple[str, bytes] | None"   # (key id, signature) the answer claims
+    signed_text: bytes                    # what that signature must sign: this request, this answer
 
 
 @dataclass
@@ -45,22 +65,29 @@ class Link:
     max_backoff: float = 30.0
     chunk: int = CHUNK            # bytes per request: what a cut link loses at most
     sleep: Callable[[float], None] = time.sleep
+    hub: "PublicKey | None" = None   # the enrolled hub key that signed the first answer; then every one
 
     def __post_init__(self):
         parts = urllib.parse.urlsplit(self.url)
-        if parts.scheme != "http" or not parts.hostname:
-            raise SyncError(f"{self.url}: give the hub's address as http://HOST:PORT")
-        self.host, self.port, self.base = parts.hostname, parts.port or 80, parts.path.rstrip("/")
+        try:
+            port = parts.port
+        except ValueError:
+            port = -1
+        if parts.scheme not in ("http", "https") or not parts.hostname or port == -1:
+            raise SyncError(f"{self.url}: give the hub's address as http://HOST:PORT (or https://HOST)")
+        self.connection = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+        self.host, self.port, self.base = parts.hostname, port, parts.path.rstrip("/")
         self.key = self.inst.key()
 
-    def call(self, method: str, path: str, body: bytes = b"", content_type: str = "application/json") -> "tuple[int, bytes]":
+    def exchange(self, method: str, path: str, body: bytes = b"", content_type: str = "application/json") -> Answer:
+        """One signed request, retried on network failures and 5xx; the answer is not trusted yet."""
         path = self.base + path
         last: "Exception | None" = None
         for attempt in range(self.attempts):
             if attempt:
                 delay = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
                 self.sleep(delay * (0.5 + random.random() / 2))  # jitter: schools do not retry in step
-            conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+            conn = self.connection(self.host, self.port, timeout=self.timeout)
             try:
                 headers = {**auth.sign(self.key, method, path, body), "Content-Type": content_type}
                 conn.request(method, path, body=body, headers=headers)
@@ -69,7 +96,8 @@ class Link:
                 if response.status >= 500:
                     last = SyncError(f"the hub answered {response.status}")
                     continue
-                return response.status, data
+                return Answer(response.status, data, auth.answer_signer(response.headers), auth.answer_text(
+                    method, path, headers[auth.TIME], headers[auth.NONCE], response.status, data))
             except (OSError, http.client.HTTPException) as e:
                 last = e
             finally:
@@ -77,16 +105,40 @@ class Link:
         raise SyncError(f"the hub at {self.url} did not answer after {self.attempts} tries ({last}); "
                         "it will be tried again next time")
 
+    def call(self, method: str, path: str, body: bytes = b"", content_type: str = "application/json") -> "tuple[int, bytes]":
+        """(status, body) of an answer signed by the enrolled hub, or SyncError/TrustError."""
+        answer = self.exchange(method, path, body, content_type)
+        self.check_signed(answer)
+        return answer.status, answer.data
+
+    def check_signed(self, answer: Answer) -> None:
+        if answer.signer is None:
+            raise SyncError(f"{self.url} answered without a hub's signature: it is not a kit hub (or an older "
+                            "kit), or something on the way changed the answer")
+        key_id, signature = answer.signer
+        key = self.hub or trusted_key(self.inst.db, key_id, roles=("hub",))
+        if key is None:
+            raise TrustError(f"{self.url} answers as {key_id[:32]!r}, which is not a hub enrolled here; "
+                             "enrol it first (`kit sync enrol`)")
+        if key.key_id != key_id:
+            raise SyncError(f"{self.url} answered as {key_id[:32]!r} after answering as hub {key.key_id}")
+        if not key.verify(signature, answer.signed_text):
+            raise SyncError(f"the answer from {self.url} is not signed by hub {key_id}'s key (forged, or "
+                            "changed on the way)")
+        self.hub = key
+
     def json(self, method: str, path: str, payload: "dict | None" = None, ok: tuple = (200,)) -> dict:
         status, data = self.call(method, path, json.dumps(payload or {}).encode() if method != "GET" else b"")
         try:
             answer = json.loads(data)
         except ValueError:
-            answer = {}
+            answer = None
         if status not in ok:
             message = answer.get("error") if isinstance(answer, dict) else None
             error = {403: TrustError, 422: BundleError}.get(status, SyncError)
-            raise error(f"the hub refused: {message or f'HTTP {status}'}")
+            raise error(f"the hub refused: {one_line(message) if isinstance(message, str) else f'HTTP {status}'}")
+        if not isinstance(answer, dict):
+            raise SyncError(f"the hub's answer to {path} is not a JSON object; are both sides the same kit version?")
         return answer
 
     def bytes(self, path: str) -> bytes:
@@ -100,6 +152,24 @@ class Link:
 
 class Gone(SyncError):
     """The hub no longer has what a checkpoint points at; start that transfer over."""
+
+
+def one_line(text: str) -> str:
+    """Text from elsewhere, made one printable line of bounded length."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text[:MAX_MESSAGE]).split())
+
+
+def checked(answer: dict, name: str, kind: type, ok: Callable[[object], bool] = lambda v: True):
+    """answer[name] if it has the type (bool is not an int here) and passes `ok`, else SyncError."""
+    value = answer.get(name)
+    if type(value) is not kind or not ok(value):
+        raise SyncError(f"the hub's answer has no valid {name!r}; are both sides the same kit version?")
+    return value
+
+
+def vector_of(answer: dict) -> "dict[str, int]":
+    return checked(answer, "vector", dict, lambda v: all(
+        isinstance(d, str) and DEVICE_ID.fullmatch(d) and type(s) is int and s >= 0 for d, s in v.items()))
 
 
 @dataclass
@@ -116,12 +186,13 @@ class SyncReport:
 
 
 def hello(link: Link) -> dict:
-    """Who answers, and what it holds. It must be a hub this server enrolled."""
+    """Who answers, and what it holds: a hub this server enrolled (the answer's signature says
+    so), naming itself by its own key."""
     answer = link.json("POST", "/sync/hello")
-    hub = answer.get("device_id")
-    if not isinstance(hub, str) or trusted_key(link.inst.db, hub, roles=("hub",)) is None:
-        raise TrustError(f"{link.url} answers as {hub!r}, which is not a hub enrolled here; "
-                         "enrol it first (`kit sync enrol`)")
+    hub = checked(answer, "device_id", str)
+    if link.hub is None or hub != link.hub.key_id:
+        raise TrustError(f"{link.url} signs as one hub and names another; check the address")
+    vector_of(answer)
     peers.note_contact(link.inst.db, hub)
     return answer
 
@@ -175,7 +246,7 @@ def push(inst: Instance, url: str, **link_options) -> SyncReport:
         upload(link, inst, tid, hub, pending, report)
     elif pending:
         drop_checkpoint(inst, tid)
-    since = {d: int(s) for d, s in hello(link)["vector"].items()}
+    since = vector_of(hello(link))
     path = work_dir(inst, "sync-push") / f"to-{hub}.kitsync"
     made = export_bundle(inst, path, since, destination=hub)
     if made.path:
@@ -188,7 +259,7 @@ def push(inst: Instance, url: str, **link_options) -> SyncReport:
 
 def upload(link: Link, inst: Instance, tid: str, hub: str, pending: dict, report: SyncReport) -> None:
     name, path, size = pending["name"], pending["path"], pending["size"]
-    received = link.json("GET", f"/sync/push/{name}")["received"]
+    received = checked(link.json("GET", f"/sync/push/{name}"), "received", int, lambda n: 0 <= n <= size)
     with open(path, "rb") as f:
         while received < size:
             f.seek(received)
@@ -201,8 +272,8 @@ def upload(link: Link, inst: Instance, tid: str, hub: str, pending: dict, report
     except BundleError:
         drop_checkpoint(inst, tid, path)  # refused whole: sending it again cannot help
         raise
-    report.pushed_events += result["events"]
-    report.pushed_new += result["new"]
+    report.pushed_events += checked(result, "events", int)
+    report.pushed_new += checked(result, "new", int)
     with transaction(inst.db):
         peers.note_export(inst.db, hub, pending["meta"].get("covers", {}))
         drop_checkpoint(inst, tid, path)
@@ -215,7 +286,7 @@ def put_chunk(link: Link, name: str, offset: int, size: int, chunk: bytes) -> in
         received = json.loads(data)["received"]
     except (ValueError, KeyError, TypeError):
         raise SyncError(f"the hub refused a chunk: HTTP {status}") from None
-    if status not in (200, 409) or type(received) is not int:
+    if status not in (200, 409) or type(received) is not int or not 0 <= received <= size:
         raise SyncError(f"the hub refused a chunk: HTTP {status}")
     return received
 
@@ -234,9 +305,11 @@ def pull(inst: Instance, url: str, install_pack: "Callable | None" = None, **lin
             offer = link.json("POST", "/sync/pull", {"vector": version_vector(inst.db)})
             if offer.get("name") is None:
                 break
+            name = checked(offer, "name", str, lambda n: bool(SHA256.fullmatch(n)))  # a bundle's sha256
+            size = checked(offer, "size", int, lambda n: 0 < n <= MAX_ZIP)
             part = work_dir(inst, "sync-pull") / f"from-{hub}.part"
             part.unlink(missing_ok=True)
-            save_checkpoint(inst, tid, hub, "pull", offer["name"], part, int(offer["size"]), offer["name"])
+            save_checkpoint(inst, tid, hub, "pull", name, part, size, name)
             pending = checkpoint(inst, tid)
         elif pending["path"].exists():
             report.resumed.append(pending["name"])
@@ -284,8 +357,8 @@ def pull_packs(inst: Instance, link: Link, report: SyncReport, install_pack: "Ca
     if install_pack is None:
         from ..content.install import install_pack
     installed = {pid: version for pid, version in inst.db.execute("SELECT id, version FROM packs")}
-    for pack in link.json("GET", "/sync/packs").get("packs", []):
-        pid, version, name = pack.get("id"), str(pack.get("version")), pack.get("file")
+    for pack in published(link):
+        pid, version, name = pack["id"], pack["version"], pack["file"]
         if pid not in installed or version_key(version) <= version_key(installed[pid]):
             continue
         tid = f"pack:{name}"
@@ -293,7 +366,7 @@ def pull_packs(inst: Instance, link: Link, report: SyncReport, install_pack: "Ca
         if pending is None or pending["sha256"] != pack["sha256"]:
             part = work_dir(inst, "sync-packs") / f"{name}.part"
             part.unlink(missing_ok=True)
-            save_checkpoint(inst, tid, report.hub, "pack", name, part, int(pack["size"]), pack["sha256"])
+            save_checkpoint(inst, tid, report.hub, "pack", name, part, pack["size"], pack["sha256"])
             pending = checkpoint(inst, tid)
         try:
             download(link, f"/sync/packs/{name}", pending, report)
@@ -309,6 +382,26 @@ def pull_packs(inst: Instance, link: Link, report: SyncReport, install_pack: "Ca
             drop_checkpoint(inst, tid, pending["path"], pending["path"].with_name(name))
 
 
+def published(link: Link) -> list[dict]:
+    """The hub's list of packs, each entry checked before its name may name a file here:
+    exactly `<id>-<version>.kitpack` for its own id and version, a sane size, a sha256."""
+    from ..content.pack import MAX_PACK_BYTES
+    listed = link.json("GET", "/sync/packs").get("packs")
+    if not isinstance(listed, list):
+        raise SyncError("the hub's list of packs is malformed; are both sides the same kit version?")
+    packs = []
+    for pack in listed:
+        file = pack.get("file") if isinstance(pack, dict) else None
+        m = PACK_FILE.fullmatch(file) if isinstance(file, str) else None
+        if not m or (m["id"], m["version"]) != (pack.get("id"), pack.get("version")):
+            raise SyncError(f"the hub lists a pack file that is not named <id>-<version>.kitpack "
+                            f"({one_line(repr(pack))[:80]}); refused")
+        checked(pack, "size", int, lambda n: 0 < n <= MAX_PACK_BYTES)
+        checked(pack, "sha256", str, lambda h: bool(SHA256.fullmatch(h)))
+        packs.append(pack)
+    return packs
+
+
 # --- enrolment by code, and the loop ----------------------------------------------------------
 
 def enrol_with_code(inst: Instance, url: str, code: str) -> enrol.Enrolment:
@@ -317,17 +410,23 @@ def enrol_with_code(inst: Instance, url: str, code: str) -> enrol.Enrolment:
     link = Link(url, inst, attempts=3)
     mine = enrol.own_enrolment(inst).text()
     key = enrol.code_key(code)
-    status, data = link.call("POST", "/sync/enrol", json.dumps({"enrolment": mine, "mac": enrol.mac(key, mine)}).encode())
+    reply = link.exchange("POST", "/sync/enrol", json.dumps({"enrolment": mine, "mac": enrol.mac(key, mine)}).encode())
     try:
-        answer = json.loads(data)
+        answer = json.loads(reply.data)
     except ValueError:
-        answer = {}
-    if status != 200:
-        raise TrustError(f"the hub refused the enrolment: {answer.get('error') or f'HTTP {status}'}")
+        answer = None
+    answer = answer if isinstance(answer, dict) else {}
+    if reply.status != 200:
+        message = answer.get("error")
+        raise TrustError(f"the hub refused the enrolment: "
+                         f"{one_line(message) if isinstance(message, str) else f'HTTP {reply.status}'}")
     text = answer.get("enrolment", "")
     if not isinstance(text, str) or not enrol.hmac.compare_digest(enrol.mac(key, text), str(answer.get("mac"))):
         raise TrustError("the hub's answer is not signed with the code; is this the right address?")
     hub = enrol.parse_enrolment(text, "the hub's answer")
+    # The code proves who sent the key; the answer's signature proves the sender holds it.
+    if reply.signer is None or reply.signer[0] != hub.device_id or not hub.key.verify(reply.signer[1], reply.signed_text):
+        raise TrustError("the hub's answer is not signed by the key it sends; is this the right address?")
     enrol.accept(inst.db, hub, "hub")
     return hub
 
@@ -348,6 +447,8 @@ def auto(inst: Instance, url: str, interval: float, rounds: "int | None" = None,
             ok += 1
         except KitError as e:
             result = e
+        except OSError as e:  # this server's own disk (a full card): say so, try again next round
+            result = SyncError(f"cannot write here ({e.strerror or e}); free some space")
         done += 1
         if on_round:
             on_round(result)

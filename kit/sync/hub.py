@@ -4,7 +4,9 @@ packs out, in resumable chunks. Any kit server can serve them; a hub is one with
 Mount: `app.register_blueprint(create_sync_blueprint(), url_prefix="/sync")` on an app whose
 `extensions["kit"]` is the server's Store (data dir + a connection per thread). Every endpoint
 but /enrol requires a request signed by an enrolled device key (kit.sync.auth), so the views
-opt out of CSRF (`csrf_exempt`): they are for machines, not browsers.
+opt out of CSRF (`csrf_exempt`): they are for machines, not browsers. Every answer, errors
+and file chunks included, is signed with this server's device key for the request it answers
+(kit.sync.auth.sign_answer), so a school can tell its hub from anyone at the hub's address.
 
     POST /sync/enrol                      one-time-code enrolment (no device signature yet)
     POST /sync/hello                      -> {device_id, name, role, vector}
@@ -103,6 +105,13 @@ def create_sync_blueprint() -> Blueprint:
     @bp.errorhandler(SyncError)
     def sync_error(e):
         return fail(str(e), 400)
+
+    @bp.after_request
+    def sign_answer(response: Response) -> Response:
+        inst = instance()
+        response.headers.update(auth.sign_answer(inst.key(), request.method, signed_path(), request.headers,
+                                                 response.status_code, response.get_data()))
+        return response
 
     @bp.post("/enrol")
     def enrol_with_code():

@@ -24,7 +24,10 @@ from .bundle import (SUFFIX, ExportReport, ImportReport, export_for, import_bund
                      read_signed_manifest)
 
 MOUNT_PATTERNS = ("/media/*", "/media/*/*", "/run/media/*/*")
-PACK_FILE = re.compile(r"(?P<id>[A-Za-z0-9][A-Za-z0-9._-]*?)-(?P<version>\d+(?:\.\d+)*)\.kitpack")
+# <id>-<version>.kitpack exactly as `kit pack build` names it (a course id, a semantic
+# version): a name that is anything else is never used to build a path.
+PACK_FILE = re.compile(r"(?P<id>[a-z0-9][a-z0-9-]{0,63})-(?P<version>(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)\.(?:0|[1-9]\d*))"
+                       r"\.kitpack")
 
 
 @dataclass
