@@ -4,17 +4,86 @@ Two servers may edit the same learner while apart. Each field keeps the clock of
 that last set it; an incoming value wins only with a later (hlc, device_id), so every server
 reaches the same state whatever order events arrive in. A delete is a tombstone that wins
 over every edit, before or after it: a deleted learner never comes back.
+
+Records travel between schools, so what they may hold is fixed here (FIELDS): a value of the
+wrong type or size would crash every page that reads it. Sync refuses an event carrying one
+(kit.sync.bundle); materializing skips one (defence in depth), never storing it.
+
+Each record remembers which device created it: its origin, the device of its earliest
+record.set by (hlc, device_id), kept in `record_clocks` under the field name ORIGIN. Only that
+device, or a hub, may change a record: a school editing another school's learner would write
+an event its hub refuses (kit.sync.bundle), so set_fields and delete refuse it here first.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from typing import Any, Callable
 
 import sqlite_utils
 
-from .events import Event, append
+from .db import get_meta
+from .errors import RosterError
+from .events import Event, append, device_id
 
 KINDS = ("class", "learner")
+ORIGIN = "_origin"  # a record_clocks row, never a field: field names are FIELDS' only
+
+MAX_NAME = 80                              # as kit.roster.MAX_NAME
+CLASS_CODE = re.compile(r"[0-9]{3,8}")     # what kit.roster.create_class accepts
+LOGIN_MODES = ("pin", "picture")           # as kit.roster.LOGIN_MODES
+RECORD_ID = re.compile(r"[^\x00-\x1f\x7f]{1,64}")
+PLAIN_TEXT = re.compile(r"[^\x00-\x1f\x7f]*")
+MAX_SECRET_HASH = 200
+MAX_COACHES = 200
+
+
+def _text(limit: int) -> Callable[[Any], bool]:
+    return lambda v: isinstance(v, str) and 0 < len(v) <= limit and bool(PLAIN_TEXT.fullmatch(v))
+
+
+def _coaches(v: Any) -> bool:
+    return isinstance(v, list) and len(v) <= MAX_COACHES and all(_text(64)(c) for c in v)
+
+
+# What each kind of record may hold: field name -> is this value acceptable?
+FIELDS: "dict[str, dict[str, Callable[[Any], bool]]]" = {
+    "class": {
+        "name": _text(MAX_NAME),
+        "code": lambda v: isinstance(v, str) and bool(CLASS_CODE.fullmatch(v)),
+        "login": lambda v: isinstance(v, str) and v in LOGIN_MODES,
+        "self_register": lambda v: type(v) is bool,
+        "coaches": _coaches,  # moving out of synced records; tolerated while old events exist
+    },
+    "learner": {
+        "name": _text(MAX_NAME),
+        "class_id": lambda v: isinstance(v, str) and bool(RECORD_ID.fullmatch(v)),
+        "pin_hash": _text(MAX_SECRET_HASH),
+        "picture_hash": _text(MAX_SECRET_HASH),
+    },
+}
+
+
+def field_problem(kind: str, name: str, value: Any) -> "str | None":
+    """Why a record of `kind` may not hold `value` in field `name`, or None."""
+    check = FIELDS.get(kind, {}).get(name)
+    if check is None:
+        return f"a {kind} record has no field {name!r}"
+    if not check(value):
+        return f"the {kind} field {name!r} has a value of the wrong type or size"
+    return None
+
+
+def fields_problem(kind: str, fields: Any) -> "str | None":
+    """The first reason a record.set's fields may not be stored, or None."""
+    if not isinstance(fields, dict):
+        return "record.set without fields"
+    for name, value in fields.items():
+        problem = field_problem(kind, name, value)
+        if problem:
+            return problem
+    return None
 
 
 def apply(db: sqlite_utils.Database, event: Event) -> None:
@@ -31,8 +100,12 @@ def apply(db: sqlite_utils.Database, event: Event) -> None:
         if stamp > clocks.get("", ("", "")):
             clocks[""] = stamp
     elif event.kind == "record.set":
-        for name, value in event.body.get("fields", {}).items():
-            if stamp > clocks.get(name, ("", "")):
+        if ORIGIN not in clocks or stamp < clocks[ORIGIN]:
+            clocks[ORIGIN] = stamp
+        fields = event.body.get("fields")
+        for name, value in (fields.items() if isinstance(fields, dict) else ()):
+            # A bad value is ignored whole, clock included: skipping it must not depend on order.
+            if field_problem(kind, name, value) is None and stamp > clocks.get(name, ("", "")):
                 data[name] = value
                 clocks[name] = stamp
     else:
@@ -46,11 +119,46 @@ def apply(db: sqlite_utils.Database, event: Event) -> None:
                    [kind, rid, name, hlc, dev])
 
 
+def origin(db: sqlite_utils.Database, kind: str, rid: str) -> "str | None":
+    """The device that created a record (its earliest record.set), or None for a record never
+    set here. Records made before origins were kept get theirs from the log, once."""
+    row = db.execute("SELECT device_id FROM record_clocks WHERE kind = ? AND id = ? AND field = ?",
+                     [kind, rid, ORIGIN]).fetchone()
+    if row:
+        return row[0]
+    if not db.execute("SELECT 1 FROM record_clocks WHERE kind = ? AND id = ? AND field NOT IN ('', ?)",
+                      [kind, rid, ORIGIN]).fetchone():
+        return None  # never set here (unknown, or only a tombstone): nobody owns it yet
+    first = db.execute(
+        "SELECT hlc, device_id FROM events WHERE kind = 'record.set' AND json_extract(body, '$.kind') = ? "
+        "AND json_extract(body, '$.id') = ? ORDER BY hlc, device_id LIMIT 1", [kind, rid]).fetchone()
+    if first is None:
+        return None
+    db.execute("INSERT INTO record_clocks (kind, id, field, hlc, device_id) VALUES (?, ?, ?, ?, ?)",
+               [kind, rid, ORIGIN, first[0], first[1]])
+    return first[1]
+
+
+def check_may_change(db: sqlite_utils.Database, kind: str, rid: str) -> None:
+    """Refuse a local change to a record another server created, unless this server is a hub
+    (the coordinator moves learners between schools). Its hub would refuse the event, and
+    every later bundle of this school with it."""
+    owner = origin(db, kind, rid)
+    if owner is None or owner == device_id(db) or get_meta(db, "sync_role") == "hub":
+        return
+    raise RosterError(f"this {kind} was created at another server ({owner}); only its school or the "
+                      "hub can change it: ask the coordinator")
+
+
 def set_fields(db: sqlite_utils.Database, kind: str, rid: str, fields: dict,
                learner_id: "str | None" = None) -> Event:
     """Change fields of a record (creating it if new), as an event."""
     if kind not in KINDS:
         raise ValueError(f"unknown record kind {kind!r}")
+    problem = fields_problem(kind, fields)
+    if problem:
+        raise ValueError(problem)  # callers (kit.roster) validate what users type; this is a bug
+    check_may_change(db, kind, rid)
     if kind == "learner":
         learner_id = rid
     event, _ = append(db, "record.set", {"kind": kind, "id": rid, "fields": fields}, learner_id=learner_id)
@@ -58,6 +166,9 @@ def set_fields(db: sqlite_utils.Database, kind: str, rid: str, fields: dict,
 
 
 def delete(db: sqlite_utils.Database, kind: str, rid: str) -> Event:
+    if kind not in KINDS:
+        raise ValueError(f"unknown record kind {kind!r}")
+    check_may_change(db, kind, rid)
     event, _ = append(db, "record.delete", {"kind": kind, "id": rid},
                       learner_id=rid if kind == "learner" else None)
     return event

@@ -74,7 +74,8 @@ def test_import_twice_changes_nothing(world):
 def test_a_then_b_equals_b_then_a(world, tmp_path):
     hub, a, b, out = world
     records.set_fields(a.db, "learner", "L1", {"name": "Amina"})
-    records.set_fields(b.db, "learner", "L1", {"name": "Amina K."})
+    records.set_fields(b.db, "learner", "L2", {"name": "Bilal"})
+    records.set_fields(b.db, "learner", "L2", {"name": "Bilal K.", "class_id": "CB"})
     activity(a, "L1", 3)
     activity(b, "L2", 2)
     bundle_a, bundle_b = export_bundle(a, out).path, export_bundle(b, out).path
@@ -83,7 +84,7 @@ def test_a_then_b_equals_b_then_a(world, tmp_path):
     import_bundle(hub, bundle_a), import_bundle(hub, bundle_b)
     import_bundle(other, bundle_b), import_bundle(other, bundle_a)
     assert truth(hub) == truth(other)
-    assert records.get(hub.db, "learner", "L1")["name"] == records.get(other.db, "learner", "L1")["name"]
+    assert records.get(other.db, "learner", "L2") == {"id": "L2", "name": "Bilal K.", "class_id": "CB"}
 
 
 def test_a_later_bundle_first_leaves_a_gap_that_the_earlier_one_fills(world):
@@ -119,38 +120,45 @@ def test_three_schools_to_hub_to_one_school_with_a_learner_who_moved(world, tmp_
     records.set_fields(a.db, "learner", moved, {"name": "Youssef", "class_id": "CA"})
     activity(a, moved, 3)
     activity(c, "someone-else", 2)
-    # Youssef moves to school B, which enrols him under the same UUID.
-    records.set_fields(b.db, "learner", moved, {"class_id": "CB"})
-    activity(b, moved, 2, lesson="m")
+    activity(b, "a-learner-of-b", 1)
     for school in (a, b, c):
         import_bundle(hub, export_bundle(school, out, destination=None).path)
+    # Youssef moves to school B: the coordinator moves him at the hub, B gets his history.
+    records.set_fields(hub.db, "learner", moved, {"class_id": "CB"})
+    back = export_bundle(hub, out, since_vector=version_vector(b.db), destination=b.device_id)
+    assert set(back.covers) == {a.device_id, c.device_id, hub.device_id}  # B's own events stay home
+    import_bundle(b, back.path)
+    activity(b, moved, 2, lesson="m")  # he learns at B
+    import_bundle(hub, export_bundle(b, out, since_vector={b.device_id: 1}).path)
     assert [e[0] for e in hub.db.execute(
         "SELECT device_id FROM events WHERE learner_id = ? AND kind = 'lesson.read'", [moved])].count(b.device_id) == 2
-    back = export_bundle(hub, out, since_vector=version_vector(b.db), destination=b.device_id)
-    assert back.covers == {a.device_id: [0, 4], c.device_id: [0, 2]}  # B's own events stay home
-    import_bundle(b, back.path)
     history = b.db.execute("SELECT device_id, kind FROM events WHERE learner_id = ? ORDER BY hlc", [moved]).fetchall()
-    assert {dev for dev, _ in history} == {a.device_id, b.device_id} and len(history) == 7
+    assert {dev for dev, _ in history} == {a.device_id, b.device_id, hub.device_id} and len(history) == 7
     assert records.get(b.db, "learner", moved) == records.get(hub.db, "learner", moved)
-    assert records.get(b.db, "learner", moved)["name"] == "Youssef"
-    assert truth(b) == truth(hub)
+    assert records.get(b.db, "learner", moved) == {"id": moved, "name": "Youssef", "class_id": "CB"}
+    import_bundle(a, export_bundle(hub, out, since_vector=version_vector(a.db), destination=a.device_id).path)
+    assert truth(a) == truth(b) == truth(hub)
 
 
 def test_concurrent_edits_of_one_learner_give_the_same_result_everywhere(world):
     hub, a, b, out = world
-    records.set_fields(a.db, "learner", "L1", {"name": "Amina", "pin": "1111"})
+    records.set_fields(a.db, "learner", "L1", {"name": "Amina", "pin_hash": "hash-1111"})
     import_bundle(hub, export_bundle(a, out).path)
     import_bundle(b, export_bundle(hub, out, since_vector=version_vector(b.db)).path)
-    # Apart, both schools edit the same learner.
-    records.set_fields(a.db, "learner", "L1", {"name": "Amina B."})
-    records.set_fields(b.db, "learner", "L1", {"name": "Aminata", "pin": "2222"})
-    import_bundle(hub, export_bundle(b, out, since_vector={}).path)
+    # Apart, the school that made her and the coordinator at the hub edit the same learner.
+    records.set_fields(a.db, "learner", "L1", {"name": "Amina B.", "class_id": "C2"})
+    records.set_fields(hub.db, "learner", "L1", {"name": "Aminata", "pin_hash": "hash-2222"})
     import_bundle(hub, export_bundle(a, out, since_vector={a.device_id: 1}).path)
     for school in (a, b):
         import_bundle(school, export_bundle(hub, out, since_vector=version_vector(school.db)).path)
     results = {json.dumps(records.get(s.db, "learner", "L1"), sort_keys=True) for s in (hub, a, b)}
     assert len(results) == 1
-    assert records.get(hub.db, "learner", "L1")["pin"] == "2222"
+    edits = [(hlc, dev, json.loads(body)["fields"]["name"]) for hlc, dev, body in hub.db.execute(
+        "SELECT hlc, device_id, body FROM events WHERE kind = 'record.set'")]
+    edits = [edit for edit in edits if edit[2] != "Amina"]  # the two made apart
+    assert sorted(name for _, _, name in edits) == ["Amina B.", "Aminata"]
+    assert records.get(b.db, "learner", "L1") == {  # field by field: the later name, the only edits of the rest
+        "id": "L1", "name": max(edits)[2], "pin_hash": "hash-2222", "class_id": "C2"}
 
 
 def test_a_deletion_syncs_and_never_resurrects(world):
@@ -159,10 +167,11 @@ def test_a_deletion_syncs_and_never_resurrects(world):
     import_bundle(hub, export_bundle(a, out).path)
     import_bundle(b, export_bundle(hub, out, since_vector={}).path)
     records.delete(a.db, "learner", "L1")
-    records.set_fields(b.db, "learner", "L1", {"name": "Amina again"})  # later edit elsewhere
-    import_bundle(hub, export_bundle(b, out).path)
+    records.set_fields(hub.db, "learner", "L1", {"name": "Amina again"})  # a later edit at the hub
     import_bundle(hub, export_bundle(a, out, since_vector={a.device_id: 1}).path)
     assert records.get(hub.db, "learner", "L1") is None
+    import_bundle(b, export_bundle(hub, out, since_vector=version_vector(b.db)).path)
+    assert records.get(b.db, "learner", "L1") is None
 
 
 # --- refusals -------------------------------------------------------------------------------

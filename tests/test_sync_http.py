@@ -29,8 +29,8 @@ def world(tmp_path):
     enrol_both(hub, a, b)
     records.set_fields(a.db, "learner", "L1", {"name": "Amina"})
     activity(a, "L1", 30)
-    records.set_fields(b.db, "learner", "L1", {"class_id": "CB"})  # the learner moved to B
-    activity(b, "L1", 20, lesson="m")
+    records.set_fields(b.db, "learner", "L2", {"name": "Bilal"})
+    activity(b, "L1", 20, lesson="m")  # L1 learns at B too (a learner who moved)
     with served(hub.data) as url:
         yield hub, a, b, url
     for inst in (hub, a, b):

@@ -15,13 +15,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from click.testing import CliRunner
 
-from kit import roster
+from kit import records, roster
 from kit.cli import main
-from kit.errors import BundleError, SyncError, TrustError
-from kit.events import append
+from kit.errors import BundleError, RosterError, SyncError, TrustError
+from kit.events import append, version_vector
 from kit.keys import SigningKey, trust, trusted_key
 from kit.sync import auth, enrol as enrolment
-from kit.sync.bundle import import_bundle
+from kit.sync.bundle import export_bundle, import_bundle
 from kit.sync.client import pull, push
 from kit.sync.usb import addressed_to, visit
 from netlink import self_signed, served, tls_front
@@ -48,6 +48,13 @@ def refused(inst, path, reason: str) -> None:
     with pytest.raises(BundleError, match=reason):
         import_bundle(inst, path)
     assert dump(inst) == before and db_files(inst) == files
+
+
+def relay(src, dst, out, hub=None) -> None:
+    """What the other side lacks, from src to dst (through a bundle file)."""
+    made = export_bundle(src, out / f"{src.device_id}-to-{dst.device_id}.kitsync", version_vector(dst.db))
+    if made.path:
+        import_bundle(dst, made.path)
 
 
 # --- H1: a machine at the hub's address --------------------------------------------------------
@@ -247,6 +254,130 @@ def test_push_and_pull_work_over_https_and_refuse_an_untrusted_certificate(world
         assert push(a, https_url, **FAST).pushed_new == 3
         assert pull(b, https_url, **FAST).pulled_new == 3
     assert truth(b)["events"] == truth(hub)["events"]
+
+
+# --- H4: one school rewriting another's roster -------------------------------------------------
+
+@pytest.fixture
+def rosters(world):
+    """School B's class and learners, relayed to A through the hub as in normal sync."""
+    hub, a, b, out = world
+    klass = roster.create_class(b.db, "B-CM2", code="4444")
+    victim = roster.add_learner(b.db, klass.id, "Yasmine", pin="8765")
+    other = roster.add_learner(b.db, klass.id, "Omar", pin="1212")
+    relay(b, hub, out)
+    relay(hub, a, out)
+    assert roster.get_learner(a.db, victim.id) is not None
+    return klass, victim, other
+
+
+def test_a_school_cannot_change_another_schools_learners_at_home(world, rosters):
+    hub, a, b, out = world
+    klass, victim, other = rosters
+    with pytest.raises(RosterError, match="created at another server"):
+        roster.set_secret(a.db, victim.id, pin="0000")
+    with pytest.raises(RosterError, match="created at another server"):
+        roster.remove_learner(a.db, other.id)
+    with pytest.raises(RosterError, match="created at another server"):
+        records.set_fields(a.db, "class", klass.id, {"self_register": True})
+    roster.set_secret(b.db, victim.id, pin="1111")  # its own school may
+    roster.set_secret(hub.db, victim.id, pin="2222")  # and so may the coordinator at the hub
+
+
+@pytest.mark.parametrize("kind, body", [
+    ("record.set", {"kind": "learner", "id": "VICTIM", "fields": {"pin_hash": "forged-hash-of-0000"}}),
+    ("record.set", {"kind": "learner", "id": "VICTIM", "fields": {"class_id": "somewhere-else"}}),
+    ("record.delete", {"kind": "learner", "id": "OTHER"}),
+    ("record.set", {"kind": "class", "id": "CLASS", "fields": {"name": "Hijacked", "self_register": True}}),
+    ("record.delete", {"kind": "class", "id": "CLASS"}),
+], ids=["pin", "class", "delete-learner", "class-fields", "delete-class"])
+def test_a_bundle_changing_another_schools_records_is_refused_whole(world, rosters, kind, body):
+    hub, a, b, out = world
+    klass, victim, other = rosters
+    activity(a, "a-learner", 2)  # honest events in the same bundle do not carry it in
+    ids = {"VICTIM": victim.id, "OTHER": other.id, "CLASS": klass.id}
+    # A modified kit at A writes the event anyway; A's key signs it as its own.
+    append(a.db, kind, {**body, "id": ids[body["id"]]}, learner_id=ids[body["id"]] if body["kind"] == "learner" else None)
+    refused(hub, export_bundle(a, out).path, "a school may only change its own records")
+    relay(hub, b, out)
+    assert roster.sign_in(b.db, victim.id, "8765", "10.0.0.1").learner is not None
+    assert roster.get_learner(b.db, other.id) is not None
+    assert roster.get_class(b.db, klass.id) == klass
+
+
+def test_schools_create_and_change_their_own_records_and_the_hub_moves_learners(world, rosters):
+    hub, a, b, out = world
+    klass, victim, _ = rosters
+    mine = roster.create_class(a.db, "A-CP", code="5555")
+    learner = roster.add_learner(a.db, mine.id, "Karim", pin="2222")
+    roster.set_secret(a.db, learner.id, pin="3333")
+    relay(a, hub, out)
+    records.set_fields(hub.db, "learner", victim.id, {"class_id": mine.id})  # Yasmine moves to A
+    relay(hub, a, out)
+    relay(hub, b, out)
+    assert [l.name for l in roster.class_learners(a.db, mine.id)] == ["Karim", "Yasmine"]
+    roster.set_secret(b.db, victim.id, pin="4444")  # B made her: B may still change her PIN
+    relay(b, hub, out)
+    relay(hub, a, out)
+    assert roster.sign_in(a.db, victim.id, "4444", "10.0.0.1").learner is not None
+    assert truth(a)["records"] == truth(hub)["records"] == truth(b)["records"]
+
+
+BAD_FIELDS = [
+    ("class", {"name": 5}), ("class", {"name": "x" * 81}), ("class", {"name": ""}), ("class", {"name": "a\nb"}),
+    ("class", {"code": "12ab"}), ("class", {"code": 1234}), ("class", {"code": "12"}),
+    ("class", {"login": "password"}), ("class", {"self_register": "yes"}), ("class", {"self_register": 1}),
+    ("class", {"coaches": "prof"}), ("class", {"coaches": [5]}), ("class", {"is_admin": True}),
+    ("learner", {"name": ["Amina"]}), ("learner", {"class_id": None}), ("learner", {"pin_hash": "h" * 201}),
+    ("learner", {"picture_hash": {"x": 1}}), ("learner", {"role": "admin"}),
+]
+
+
+@pytest.mark.parametrize("kind, fields", BAD_FIELDS, ids=[f"{k}-{next(iter(f))}-{i}" for i, (k, f) in enumerate(BAD_FIELDS)])
+def test_a_record_with_a_field_of_the_wrong_name_type_or_size_is_refused(world, kind, fields):
+    hub, a, _, out = world
+    append(a.db, "record.set", {"kind": kind, "id": "R1", "fields": {"name": "Fine", **fields}},
+           learner_id="R1" if kind == "learner" else None)
+    refused(hub, export_bundle(a, out).path, "field")
+    with pytest.raises(ValueError):
+        records.set_fields(a.db, kind, "R2", fields)  # and no kit makes one
+
+
+def test_sane_records_of_every_field_go_in(world):
+    hub, a, _, out = world
+    records.set_fields(a.db, "class", "C1", {"name": "CP1", "code": "0042", "login": "picture",
+                                             "self_register": True, "coaches": ["prof"]})
+    records.set_fields(a.db, "learner", "L1", {"name": "Amina", "class_id": "C1", "pin_hash": "$argon2id$x",
+                                               "picture_hash": "$argon2id$y"})
+    assert import_bundle(hub, export_bundle(a, out).path).new == 2
+    assert truth(hub)["records"] == truth(a)["records"]
+
+
+def test_a_bad_value_already_in_a_log_is_never_materialized(tmp_path):
+    from kit.server import create_app
+    inst = server(tmp_path, "School")
+    records.set_fields(inst.db, "class", "C1", {"name": "CP1", "code": "1111"})
+    # what an old, unvalidated import may have left in the log
+    append(inst.db, "record.set", {"kind": "class", "id": "C1", "fields": {"name": 5, "login": "x"}})
+    append(inst.db, "record.set", {"kind": "class", "id": "f00", "fields": {"name": [1], "code": "0001"}})
+    assert records.get(inst.db, "class", "C1") == {"id": "C1", "name": "CP1", "code": "1111"}
+    assert [k.name for k in roster.list_classes(inst.db)] == ["", "CP1"]
+    records.rebuild(inst.db)
+    assert records.get(inst.db, "class", "C1") == {"id": "C1", "name": "CP1", "code": "1111"}
+    app = create_app({"DATA": inst.data, "TESTING": True})
+    assert app.test_client().get("/signin").status_code == 200
+    app.extensions["kit"].close()
+    inst.close()
+
+
+def test_a_record_made_before_origins_were_kept_gets_its_origin_from_the_log(world):
+    hub, a, b, out = world
+    records.set_fields(a.db, "learner", "L1", {"name": "Amina"})
+    relay(a, hub, out)
+    hub.db.execute("DELETE FROM record_clocks WHERE field = ?", [records.ORIGIN])  # as an older kit left it
+    append(b.db, "record.set", {"kind": "learner", "id": "L1", "fields": {"name": "Stolen"}}, learner_id="L1")
+    refused(hub, export_bundle(b, out).path, "a school may only change its own records")
+    assert records.origin(hub.db, "learner", "L1") == a.device_id
 
 
 # --- M4: a zip bomb on the stick ----------------------------------------------------------------

@@ -42,6 +42,14 @@ Who may sign what (the trust rule, checked before any event is used):
   was signed by their makers when it entered the hub; the school trusts the hub to pass it on
   unchanged. Nobody may send this server events of its own device that it never made.
 - this server's own key counts as a hub (a bundle it wrote itself).
+- records (classes, learners) belong to the device that created them (kit.records.origin): a
+  school's bundle may create records and change or delete its own, never another's. A
+  learner who moves to another school is moved by the coordinator at the hub (a hub may
+  change any record, and relays what it accepted). One event against this rule refuses the
+  whole bundle, as any forged claim does: the database is unchanged, and the school learns
+  why. (kit.records.set_fields refuses such an edit at the school in the first place.)
+Every record.set is checked against kit.records.FIELDS (known field names, sane types and
+sizes): one class named `5` would break every sign-in page of every school it reached.
 A bundle addressed to another destination is refused, so one school's bundle cannot be replayed
 into a different hub's exchange by mistake. Replaying an old bundle is harmless: its events are
 held already, nothing changes.
@@ -66,7 +74,7 @@ from ..errors import BundleError
 from ..events import insert_foreign_rows, version_vector
 from ..instance import Instance
 from ..keys import PublicKey, now_iso, trusted_key
-from ..records import KINDS as RECORD_KINDS
+from .. import records
 from . import peers, strictzip
 
 FORMAT = "kitsync"
@@ -468,10 +476,13 @@ def event_problem(e: dict, row: tuple, expected: "dict[str, int]") -> "str | Non
     if b.__class__ is not dict or len(body) > MAX_BODY:
         return "the body is not a JSON object of reasonable size"
     if kind.startswith("record."):
-        if b.get("kind") not in RECORD_KINDS or not isinstance(b.get("id"), str) or not b["id"]:
+        if b.get("kind") not in records.KINDS or not (isinstance(b.get("id"), str)
+                                                      and records.RECORD_ID.fullmatch(b["id"])):
             return "a record event without a valid record kind and id"
-        if kind == "record.set" and not isinstance(b.get("fields"), dict):
-            return "record.set without fields"
+        if kind == "record.set":
+            return records.fields_problem(b["kind"], b.get("fields"))
+        if kind != "record.delete":
+            return f"unknown record event {kind!r}"
     return None
 
 
@@ -492,6 +503,8 @@ def import_bundle(inst: Instance, path: "str | Path", progress: "Progress | None
         with transaction(db):
             if missing:  # else a replay: every event is held, so none needs reading
                 for rows in bundle.chunks():
+                    if bundle.signer_role == "school":
+                        check_authority(db, rows, bundle.origin)
                     new += insert_foreign_rows(db, rows)
                     done += len(rows)
                     if progress:
@@ -507,3 +520,17 @@ def import_bundle(inst: Instance, path: "str | Path", progress: "Progress | None
         db.execute(f"PRAGMA cache_size = {int(cache)}")
     return ImportReport(Path(path), bundle.origin, str(manifest["origin"].get("name", "")),
                         bundle.event_count, new, int(manifest["counts"].get("learners", 0) or 0))
+
+
+def check_authority(db: sqlite_utils.Database, rows: "list[tuple]", school: str) -> None:
+    """A school's new record events may create records or change its own (see the module's
+    trust rule). Called before the rows go in, so records the same chunk creates count as new."""
+    for uid, dev, seq, hlc, kind, learner, body in rows:
+        if not kind.startswith("record.") or db.execute(
+                "SELECT 1 FROM events WHERE device_id = ? AND seq = ?", [dev, seq]).fetchone():
+            continue  # held already: accepted before, and not applied again
+        target = json.loads(body)
+        owner = records.origin(db, target["kind"], target["id"])
+        if owner not in (None, school):
+            raise BundleError(f"school {school} changes {target['kind']} {target['id']}, which {owner} created; "
+                              "a school may only change its own records (the hub moves learners)")
