@@ -25,7 +25,7 @@ from kit.sync.bundle import export_bundle, import_bundle
 from kit.sync.client import pull, push
 from kit.sync.usb import addressed_to, visit
 from netlink import self_signed, served, tls_front
-from syncworld import activity, db_files, dump, enrol, server, truth
+from syncworld import activity, db_files, dump, enrol, forge, read_manifest, server, truth
 
 FAST = {"backoff": 0.01, "max_backoff": 0.02, "attempts": 2}
 
@@ -378,6 +378,38 @@ def test_a_record_made_before_origins_were_kept_gets_its_origin_from_the_log(wor
     append(b.db, "record.set", {"kind": "learner", "id": "L1", "fields": {"name": "Stolen"}}, learner_id="L1")
     refused(hub, export_bundle(b, out).path, "a school may only change its own records")
     assert records.origin(hub.db, "learner", "L1") == a.device_id
+
+
+# --- uids: only the maker names an event, and a held event never changes ----------------------
+
+def test_an_event_whose_uid_is_not_device_and_seq_is_refused(world, tmp_path):
+    hub, a, _, out = world
+    activity(a, "L1", 2)
+    manifest, chunks = read_manifest(export_bundle(a, out).path)
+    name, data = next(iter(chunks.items()))
+    lines = data.splitlines(keepends=True)
+    event = json.loads(lines[1])
+    for uid in ("a-client-token-1234", f"{hub.device_id}:2", f"{a.device_id}:7"):
+        forged = lines[0] + json.dumps({**event, "uid": uid}).encode() + b"\n"
+        refused(hub, forge(tmp_path / "uid.kitsync", a.key(), manifest, {name: forged}), "uid is not <device>:<seq>")
+
+
+def test_a_held_event_arriving_with_other_content_is_refused_not_ignored(world, tmp_path):
+    hub, a, _, out = world
+    activity(a, "L1", 3)
+    import_bundle(hub, export_bundle(a, out).path)
+    activity(a, "L1", 1, lesson="m")
+    manifest, chunks = read_manifest(export_bundle(a, out, since_vector={}).path)  # 1..4, overlapping
+    name, data = next(iter(chunks.items()))
+    lines = data.splitlines(keepends=True)
+    rewritten = json.loads(lines[1])
+    rewritten["body"]["lesson"] = "another lesson"
+    forged = lines[0] + json.dumps(rewritten).encode() + b"\n" + b"".join(lines[2:])
+    refused(hub, forge(tmp_path / "rewritten.kitsync", a.key(), manifest, {name: forged}),
+            f"event {a.device_id}:2 differs from the one this server holds")
+    spaced = lines[0] + json.dumps(json.loads(lines[1]), indent=None, separators=(", ", ": ")).encode() + b"\n"
+    honest = forge(tmp_path / "honest.kitsync", a.key(), manifest, {name: spaced + b"".join(lines[2:])})
+    assert import_bundle(hub, honest).new == 1  # the same events, written differently, go in
 
 
 # --- M4: a zip bomb on the stick ----------------------------------------------------------------

@@ -48,6 +48,9 @@ Who may sign what (the trust rule, checked before any event is used):
   change any record, and relays what it accepted). One event against this rule refuses the
   whole bundle, as any forged claim does: the database is unchanged, and the school learns
   why. (kit.records.set_fields refuses such an edit at the school in the first place.)
+- an event is named by its maker only: its uid is exactly `<device_id>:<seq>`. An event this
+  server holds already must arrive the same (every field, the same JSON body) or the bundle is
+  refused: a rewritten history is never silently half-taken.
 Every record.set is checked against kit.records.FIELDS (known field names, sane types and
 sizes): one class named `5` would break every sign-in page of every school it reached.
 A bundle addressed to another destination is refused, so one school's bundle cannot be replayed
@@ -63,6 +66,8 @@ import os
 import re
 import shutil
 from dataclasses import dataclass, field
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterator
 
@@ -97,7 +102,6 @@ ESTIMATED_BYTES_PER_EVENT = 120  # compressed events run about 40; the rest is a
 DEVICE_ID = re.compile(r"[0-9a-f]{16}")
 HLC = re.compile(r"\d{13}-\d{5}")
 KIND = re.compile(r"[a-z][a-z0-9_.]{0,39}")
-CLIENT_UID = re.compile(r"[A-Za-z0-9_-]{8,64}")  # no colon: never mistaken for <device>:<seq>
 LEARNER_ID = re.compile(r"[^\x00-\x1f\x7f]{1,64}")
 
 Progress = Callable[[int, int], None]  # called with (events handled so far, events in all)
@@ -466,8 +470,8 @@ def event_problem(e: dict, row: tuple, expected: "dict[str, int]") -> "str | Non
         return f"device {dev!r} is not covered by the manifest"
     if seq.__class__ is not int or seq != expected[dev]:
         return f"expected seq {expected[dev]} of {dev}, found {seq!r}"
-    if uid != f"{dev}:{seq}" and not (uid.__class__ is str and CLIENT_UID.fullmatch(uid)):
-        return "malformed uid"
+    if uid != f"{dev}:{seq}":
+        return "the uid is not <device>:<seq> (only the device that made an event names it)"
     if hlc.__class__ is not str or not HLC.fullmatch(hlc) or kind.__class__ is not str or not KIND.fullmatch(kind):
         return "malformed clock or kind"
     if learner is not None and not (learner.__class__ is str and LEARNER_ID.fullmatch(learner)):
@@ -505,7 +509,10 @@ def import_bundle(inst: Instance, path: "str | Path", progress: "Progress | None
                 for rows in bundle.chunks():
                     if bundle.signer_role == "school":
                         check_authority(db, rows, bundle.origin)
-                    new += insert_foreign_rows(db, rows)
+                    added = insert_foreign_rows(db, rows)
+                    if added < len(rows):
+                        check_held_alike(db, rows)
+                    new += added
                     done += len(rows)
                     if progress:
                         progress(done, bundle.event_count)
@@ -534,3 +541,23 @@ def check_authority(db: sqlite_utils.Database, rows: "list[tuple]", school: str)
         if owner not in (None, school):
             raise BundleError(f"school {school} changes {target['kind']} {target['id']}, which {owner} created; "
                               "a school may only change its own records (the hub moves learners)")
+
+
+def same_event(held: "tuple | None", row: tuple) -> bool:
+    if held is None or held[:6] != row[:6]:
+        return False
+    return held[6] == row[6] or json.loads(held[6]) == json.loads(row[6])  # the same JSON, spaced otherwise
+
+
+def check_held_alike(db: sqlite_utils.Database, rows: "list[tuple]") -> None:
+    """Some rows were held already (an overlapping bundle): they must be the very events held,
+    not other content under the same (device, seq). Runs only when something overlapped."""
+    for dev, run in groupby(rows, key=itemgetter(1)):
+        run = list(run)
+        held = {r[2]: r for r in db.execute(
+            "SELECT uid, device_id, seq, hlc, kind, learner_id, body FROM events "
+            "WHERE device_id = ? AND seq BETWEEN ? AND ?", [dev, run[0][2], run[-1][2]])}
+        for row in run:
+            if not same_event(held.get(row[2]), row):
+                raise BundleError(f"event {row[1]}:{row[2]} differs from the one this server holds under that "
+                                  "id (a rewritten history); nothing was imported")
