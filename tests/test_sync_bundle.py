@@ -327,3 +327,12 @@ def test_kill_9_during_import_leaves_a_consistent_database_and_reimport_complete
     assert import_bundle(again, path).new == 150_001
     assert records.get(again.db, "learner", "L1") == {"id": "L1", "name": "Amina"}
     again.close()
+
+
+def test_a_destination_that_cannot_be_written_is_one_clear_error(tmp_path):
+    school = server(tmp_path, "school")
+    activity(school, "L1", 2)
+    not_a_folder = tmp_path / "afile"
+    not_a_folder.write_text("x")
+    with pytest.raises(BundleError, match="cannot write .*check the stick or the folder"):
+        export_bundle(school, not_a_folder / "x.kitsync")

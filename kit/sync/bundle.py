@@ -167,12 +167,20 @@ def export_bundle(inst: Instance, dest_path: "str | Path", since_vector: "dict[s
         os.replace(tmp, dest)
         fsync_dir(dest.parent)
     except OSError as e:
-        tmp.unlink(missing_ok=True)
+        _discard(tmp)
         raise BundleError(f"cannot write {dest} ({e.strerror or e}); check the stick or the folder") from None
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        _discard(tmp)
         raise
     return ExportReport(dest, total, learners, dest.stat().st_size, covers, destination)
+
+
+def _discard(tmp: Path) -> None:
+    """Remove a half-written bundle if we can; a pulled stick may not even let us look."""
+    try:
+        tmp.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def export_for(inst: Instance, dest_path: "str | Path", peer: "str | None" = None, everything: bool = False,
