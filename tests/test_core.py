@@ -91,3 +91,10 @@ def test_a_new_database_beside_an_old_key_makes_a_new_device(tmp_path):
     second, created = init_instance(d)
     assert created and second.device_id != old_id
     assert list(d.keys_dir.glob("device.key.retired-*"))
+
+
+def test_make_durable_commits_with_a_full_sync_and_goes_back_to_normal(inst):
+    from kit.db import get_meta, make_durable
+    make_durable(inst.db)
+    assert get_meta(inst.db, "durable_at") is not None
+    assert inst.db.execute("PRAGMA synchronous").fetchone()[0] == 1   # NORMAL again

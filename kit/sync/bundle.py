@@ -74,7 +74,7 @@ from typing import BinaryIO, Callable, Iterator
 import sqlite_utils
 
 from ..config import fsync_dir
-from ..db import transaction
+from ..db import make_durable, transaction
 from ..errors import BundleError
 from ..events import insert_foreign_rows, version_vector
 from ..instance import Instance
@@ -153,6 +153,7 @@ def export_bundle(inst: Instance, dest_path: "str | Path", since_vector: "dict[s
     covers = plan_export(inst, since_vector or {})
     if not covers:
         return ExportReport(None, 0, 0, 0, {}, destination)
+    make_durable(inst.db)
     dest = Path(dest_path)
     if dest.is_dir():
         dest = dest / bundle_name(inst.device_id, covers, destination)
