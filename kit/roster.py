@@ -37,8 +37,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from . import limits, records
-from .content.textfold import fold
-from .db import transaction
+from .textfold import fold
+from .db import get_meta, transaction
+from .events import device_id
 from .errors import RosterError
 
 LOGIN_MODES = ("pin", "picture")
@@ -190,14 +191,25 @@ def list_classes(db: sqlite_utils.Database) -> list[Klass]:
                   key=lambda k: (k.name.casefold(), k.id))
 
 
+def classes_here(db: sqlite_utils.Database) -> list[Klass]:
+    """The classes learners sign in to on this server: those it created. Other schools'
+    classes arrive through the hub too; they are not offered here (a hub offers them all)."""
+    if get_meta(db, "sync_role") == "hub":
+        return list_classes(db)
+    here = device_id(db)
+    return [k for k in list_classes(db) if records.origin(db, "class", k.id) in (here, None)]
+
+
 def get_class(db: sqlite_utils.Database, class_id: str) -> "Klass | None":
     rec = records.get(db, "class", class_id)
     return Klass.from_record(rec) if rec else None
 
 
 def class_by_code(db: sqlite_utils.Database, code: str) -> "Klass | None":
+    """The class of this server with that code (codes are unique per server, not across a
+    district: another school may use the same one)."""
     code = (code or "").strip()
-    return next((k for k in list_classes(db) if code and k.code == code), None)
+    return next((k for k in classes_here(db) if code and k.code == code), None)
 
 
 def find_class(db: sqlite_utils.Database, key: str) -> Klass:

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from ..errors import Problem, QuizError
-from .textfold import fold
+from ..textfold import fold
 
 QUESTION_TYPES = ("single", "multiple", "truefalse", "short", "numeric", "matching", "ordering",
                   "essay", "description")

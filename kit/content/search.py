@@ -62,7 +62,7 @@ from whoosh.writing import LockError, SegmentWriter
 from ..db import transaction
 from ..errors import ConfigError
 from .analyzers import ANY, LANGUAGES, STOP_WORDS, WORD, analyzer, bucket, words
-from .textfold import fold
+from ..textfold import fold
 
 # Bump when the schema or what the analyzers produce changes: older indexes are then rebuilt.
 INDEX_NAME = "lessons_v1"

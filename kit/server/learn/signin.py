@@ -55,14 +55,14 @@ def klass_or_404(class_id: str) -> roster.Klass:
 
 @bp.route("/signin")
 def signin_start() -> str:
-    return render_template("learn/classes.html", classes=roster.list_classes(get_db()), code_error=False)
+    return render_template("learn/classes.html", classes=roster.classes_here(get_db()), code_error=False)
 
 
 @bp.route("/signin/code")
 def signin_code() -> "Response | tuple[str, int]":
     klass = roster.class_by_code(get_db(), request.args.get("code", ""))
     if klass is None:
-        return render_template("learn/classes.html", classes=roster.list_classes(get_db()), code_error=True), 404
+        return render_template("learn/classes.html", classes=roster.classes_here(get_db()), code_error=True), 404
     return redirect(url_for("learn.signin_class", class_id=klass.id), 303)
 
 
