@@ -23,9 +23,9 @@ from typing import Any, Callable
 
 import sqlite_utils
 
-from .db import get_meta
+from .db import get_meta, transaction
 from .errors import RosterError
-from .events import Event, append, device_id
+from .events import Event, append, device_id, observe, parse_hlc
 
 KINDS = ("class", "learner")
 ORIGIN = "_origin"  # a record_clocks row, never a field: field names are FIELDS' only
@@ -161,8 +161,20 @@ def set_fields(db: sqlite_utils.Database, kind: str, rid: str, fields: dict,
     check_may_change(db, kind, rid)
     if kind == "learner":
         learner_id = rid
-    event, _ = append(db, "record.set", {"kind": kind, "id": rid, "fields": fields}, learner_id=learner_id)
+    with transaction(db):
+        _outrun(db, kind, rid, list(fields))
+        event, _ = append(db, "record.set", {"kind": kind, "id": rid, "fields": fields}, learner_id=learner_id)
     return event
+
+
+def _outrun(db: sqlite_utils.Database, kind: str, rid: str, names: list[str]) -> None:
+    """A change made here, now, must win over what it replaces, even when that was stamped by
+    a device whose date is wrong (far ahead): move our clock past those fields' clocks."""
+    marks = ",".join("?" * len(names))
+    row = db.execute(f"SELECT MAX(hlc) FROM record_clocks WHERE kind = ? AND id = ? AND field IN ({marks})",
+                     [kind, rid, *names]).fetchone()
+    if row and row[0]:
+        observe(db, row[0], now_ms=parse_hlc(row[0])[0])
 
 
 def delete(db: sqlite_utils.Database, kind: str, rid: str) -> Event:
@@ -171,7 +183,7 @@ def delete(db: sqlite_utils.Database, kind: str, rid: str) -> Event:
     check_may_change(db, kind, rid)
     event, _ = append(db, "record.delete", {"kind": kind, "id": rid},
                       learner_id=rid if kind == "learner" else None)
-    return event
+    return event  # a tombstone wins whatever its clock
 
 
 def get(db: sqlite_utils.Database, kind: str, rid: str) -> "dict | None":

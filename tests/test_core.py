@@ -98,3 +98,14 @@ def test_make_durable_commits_with_a_full_sync_and_goes_back_to_normal(inst):
     make_durable(inst.db)
     assert get_meta(inst.db, "durable_at") is not None
     assert inst.db.execute("PRAGMA synchronous").fetchone()[0] == 1   # NORMAL again
+
+
+def test_an_edit_made_here_wins_over_a_value_stamped_by_a_device_with_a_wrong_date(inst):
+    import time
+    from kit.events import Event, format_hlc, insert_foreign
+    future = format_hlc(int(time.time() * 1000) + 400 * 86_400_000, 0)   # a year ahead
+    records.set_fields(inst.db, "class", "C1", {"name": "CP1", "code": "1234", "login": "pin", "self_register": False})
+    insert_foreign(inst.db, [Event("0123456789abcdef:1", "0123456789abcdef", 1, future, "record.set", None,
+                                   {"kind": "class", "id": "C1", "fields": {"name": "CP1 (typo)"}})])
+    records.set_fields(inst.db, "class", "C1", {"name": "CP1 A"})
+    assert records.get(inst.db, "class", "C1")["name"] == "CP1 A"
