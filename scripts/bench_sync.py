@@ -38,7 +38,7 @@ def main() -> None:
     args.add_argument("--events", type=int, default=None, help="about this many events instead")
     opts = args.parse_args()
     days = opts.days if opts.events is None else max(1, round(opts.events / (opts.learners * EVENTS_PER_LEARNER_DAY)))
-    with tempfile.TemporaryDirectory(dir=ROOT) as tmp:
+    with tempfile.TemporaryDirectory(prefix="kit-bench-sync-") as tmp:
         root = Path(tmp)
         school, _ = init_instance(DataDir(root / "school"), "Bench School")
         hub, _ = init_instance(DataDir(root / "hub"), "Bench Hub")

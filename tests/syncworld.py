@@ -8,6 +8,8 @@ import json
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from kit.config import DataDir
 from kit.db import transaction
 from kit.events import append
@@ -94,3 +96,16 @@ def bulk_events(inst: Instance, n: int, learners: int = 50) -> None:
             for s in range(start + 1, start + n + 1)]
     with transaction(inst.db):
         inst.db.conn.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+
+
+@pytest.fixture
+def world(tmp_path):
+    """A hub and two enrolled schools (and a folder for bundles): (hub, a, b, out)."""
+    hub = server(tmp_path, "Hub", role="hub")
+    a, b = server(tmp_path, "School A"), server(tmp_path, "School B")
+    enrol(hub, a, b)
+    out = tmp_path / "out"
+    out.mkdir()
+    yield hub, a, b, out
+    for inst in (hub, a, b):
+        inst.close()

@@ -16,19 +16,7 @@ from kit.errors import BundleError
 from kit.events import version_vector
 from kit.keys import SigningKey
 from kit.sync.bundle import export_bundle, import_bundle, read_bundle
-from syncworld import activity, bulk_events, db_files, dump, enrol, forge, read_manifest, server, truth
-
-
-@pytest.fixture
-def world(tmp_path):
-    hub = server(tmp_path, "Hub", role="hub")
-    a, b = server(tmp_path, "School A"), server(tmp_path, "School B")
-    enrol(hub, a, b)
-    out = tmp_path / "out"
-    out.mkdir()
-    yield hub, a, b, out
-    for inst in (hub, a, b):
-        inst.close()
+from syncworld import activity, bulk_events, db_files, dump, enrol, forge, read_manifest, server, truth, world  # noqa: F401 -- a fixture
 
 
 def test_export_writes_every_event_and_the_manifest_says_what(world):

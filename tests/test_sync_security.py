@@ -25,21 +25,9 @@ from kit.sync.bundle import export_bundle, import_bundle
 from kit.sync.client import pull, push
 from kit.sync.usb import addressed_to, visit
 from netlink import self_signed, served, tls_front
-from syncworld import activity, db_files, dump, enrol, forge, read_manifest, server, truth
+from syncworld import activity, db_files, dump, enrol, forge, read_manifest, server, truth, world  # noqa: F401 -- a fixture
 
 FAST = {"backoff": 0.01, "max_backoff": 0.02, "attempts": 2}
-
-
-@pytest.fixture
-def world(tmp_path):
-    hub = server(tmp_path, "Hub", role="hub")
-    a, b = server(tmp_path, "School A"), server(tmp_path, "School B")
-    enrol(hub, a, b)
-    out = tmp_path / "out"
-    out.mkdir()
-    yield hub, a, b, out
-    for inst in (hub, a, b):
-        inst.close()
 
 
 def refused(inst, path, reason: str) -> None:
