@@ -324,3 +324,21 @@ def test_a_destination_that_cannot_be_written_is_one_clear_error(tmp_path):
     not_a_folder.write_text("x")
     with pytest.raises(BundleError, match="cannot write .*check the stick or the folder"):
         export_bundle(school, not_a_folder / "x.kitsync")
+
+
+def test_a_range_lost_on_the_way_to_the_hub_is_sent_again_after_the_hubs_answer(world):
+    """A stick that never reaches the hub: the hub's next answer (a bundle even with nothing
+    new, carrying what it holds) makes the school send that range again."""
+    from kit.sync.bundle import export_for
+    hub, a, _, out = world
+    lost, stick = out / "lost", out / "stick"
+    lost.mkdir(), stick.mkdir()
+    activity(a, "L1", 3)
+    export_for(a, lost, hub.device_id)                 # this bundle never arrives
+    for visit in range(2):
+        activity(a, "L1", 1, lesson=f"v{visit}")
+        import_bundle(hub, export_for(a, stick, hub.device_id).path)
+        answer = export_for(hub, stick, a.device_id)    # nothing new for A: still an answer
+        assert answer.path is not None and answer.events == 0
+        import_bundle(a, answer.path)
+    assert version_vector(hub.db)[a.device_id] == version_vector(a.db)[a.device_id]

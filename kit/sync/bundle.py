@@ -146,12 +146,15 @@ def bundle_name(origin: str, covers: "dict[str, list[int]]", destination: "str |
 
 
 def export_bundle(inst: Instance, dest_path: "str | Path", since_vector: "dict[str, int] | None" = None,
-                  destination: "str | None" = None, progress: "Progress | None" = None) -> ExportReport:
+                  destination: "str | None" = None, progress: "Progress | None" = None,
+                  acknowledge: bool = False) -> ExportReport:
     """Write the events a holder of `since_vector` lacks into a signed bundle at `dest_path`
-    (a file, or a folder to name it in). Writes nothing when there is nothing to send.
+    (a file, or a folder to name it in). With nothing to send, writes nothing, unless
+    `acknowledge`: then a bundle with no events still carries `holds`, what arrived here
+    (so a school learns of a stick that never arrived and sends that range again).
     The file appears complete or not at all: temp name, fsync, rename."""
     covers = plan_export(inst, since_vector or {})
-    if not covers:
+    if not covers and not acknowledge:
         return ExportReport(None, 0, 0, 0, {}, destination)
     make_durable(inst.db)
     dest = Path(dest_path)
@@ -190,7 +193,9 @@ def export_for(inst: Instance, dest_path: "str | Path", peer: "str | None" = Non
     and remember what was written so the next export starts after it."""
     checkpoint = peer or peers.ANYONE
     since = {} if everything else peers.export_since(inst.db, checkpoint)
-    report = export_bundle(inst, dest_path, since, peer, progress)
+    # A hub answers every visit, even with nothing new: schools by USB learn what arrived.
+    acknowledge = peer is not None and peers.own_role(inst.db) == "hub"
+    report = export_bundle(inst, dest_path, since, peer, progress, acknowledge)
     if report.path:
         with transaction(inst.db):
             peers.note_export(inst.db, checkpoint, {d: to for d, (_, to) in report.covers.items()})

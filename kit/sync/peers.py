@@ -85,12 +85,26 @@ def note_import(db: sqlite_utils.Database, signer: str, name: str, role: str, ho
     """After a bundle's events are in (same transaction): what its signer holds, who is who.
     Touches nothing when the bundle brought nothing new, so a replay changes no byte."""
     moved = merge_vector(db, "sync_peer_vectors", signer, holds)
+    moved = rewind_exports(db, signer, holds) or moved
     for dev, dev_name in devices.items():
         if dev != signer:
             remember_peer(db, dev, dev_name, "relayed")
     if moved or brought_events:
         remember_peer(db, signer, name, role)
         db.execute("UPDATE sync_peers SET last_import_at = ? WHERE device_id = ?", [now_iso(), signer])
+
+
+def rewind_exports(db: sqlite_utils.Database, peer: str, holds: "dict[str, int]") -> bool:
+    """What we exported to `peer` but it says it does not hold was lost on the way (a stick
+    that never arrived): the next export starts again from what it holds. A stale report only
+    makes a range travel twice, which importing ignores."""
+    moved = False
+    for dev, seq in stored_vector(db, "sync_exported", peer).items():
+        if holds.get(dev, 0) < seq:
+            db.execute("UPDATE sync_exported SET seq = ? WHERE peer = ? AND device_id = ?",
+                       [holds.get(dev, 0), peer, dev])
+            moved = True
+    return moved
 
 
 def note_export(db: sqlite_utils.Database, peer: str, covered: "dict[str, int]") -> None:
