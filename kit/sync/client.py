@@ -16,7 +16,6 @@ TrustError) of one line; `auto` reports it and tries again at the next round.
 
 from __future__ import annotations
 
-import hashlib
 import http.client
 import json
 import os
@@ -28,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from ..config import fsync_dir
+from ..config import fsync_dir, sha256_file
 from ..db import transaction
 from ..errors import BundleError, KitError, SyncError, TrustError
 from ..events import version_vector
@@ -216,14 +215,6 @@ def drop_checkpoint(inst: Instance, tid: str, *files: Path) -> None:
     for f in files:
         f.unlink(missing_ok=True)
     inst.db.execute("DELETE FROM sync_transfers WHERE id = ?", [tid])
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def work_dir(inst: Instance, name: str) -> Path:

@@ -27,7 +27,6 @@ Published packs are the `<id>-<version>.kitpack` files in <data>/publish/.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import os
 import re
@@ -36,7 +35,7 @@ from pathlib import Path
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from ..config import fsync_dir
+from ..config import fsync_dir, sha256_file
 from ..errors import BundleError, SyncError, TrustError
 from ..events import version_vector
 from ..instance import Instance
@@ -230,14 +229,6 @@ def write_at(path: Path, offset: int, data: bytes) -> None:
         f.truncate()
         f.flush()
         os.fsync(f.fileno())
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def prepare_download(inst: Instance, peer: str, since: "dict[str, int]") -> dict:
