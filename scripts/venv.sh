@@ -3,6 +3,8 @@
 set -euo pipefail
 extras="${1:-}"
 if [ ! -x .venv/bin/python ]; then
+    python3 -c 'import sys; sys.exit(sys.version_info < (3, 10))' \
+        || { echo "error: the kit needs Python 3.10 or newer; python3 here is $(python3 -V 2>&1)" >&2; exit 1; }
     echo "Creating .venv ..."
     python3 -m venv .venv
 fi
