@@ -462,6 +462,10 @@ def _check_short(q: Question, say) -> None:
     for n, a in enumerate(q.answers, 1):
         if not fold(a.text):
             say(f"answer {n} has no text", a.line)
+    _check_full_credit(q, say)
+
+
+def _check_full_credit(q: Question, say) -> None:
     if q.answers and not any(a.credit >= FULL for a in q.answers):
         say("no answer gives full credit; give one credit 1")
 
@@ -472,8 +476,7 @@ def _check_numeric(q: Question, say) -> None:
     _check_credits(q, say, 0)
     for n, a in enumerate(q.answers, 1):
         _check_numeric_answer(a, n, say)
-    if q.answers and not any(a.credit >= FULL for a in q.answers):
-        say("no answer gives full credit; give one credit 1")
+    _check_full_credit(q, say)
 
 
 def _check_numeric_answer(a: Answer, n: int, say) -> None:
