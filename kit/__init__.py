@@ -1,7 +1,8 @@
 """Offline Learning Kit: content packs in, pages out, events synced.
 
-The core (this package's top-level modules) knows no web, no CLI and no pack format:
-config, database, keys, events and the records derived from them.
+Layers, each importing only those below it: `core` (config, database, keys, events and what
+derives from them), `content` (courses, quizzes, packs, search), `learning` (the verbs the
+faces call), `sync` (bundles, hub protocol), then the faces: `server` (web) and `cli` (`kit`).
 """
 
 __version__ = "0.1.0"

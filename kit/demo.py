@@ -1,7 +1,7 @@
 """Made-up but realistic learner activity, for trying the reports, tests and benchmarks.
 
 `generate_activity` goes through the same functions real use does: classes and learners by
-kit.roster, sign-ins, lessons read and quiz answers by kit.events.append with the bodies the
+kit.core.roster, sign-ins, lessons read and quiz answers by kit.core.events.append with the bodies the
 web views write (answers graded by kit.content.quiz.grade against the installed packs' quizzes;
 with no pack installed, against a small built-in course outline). Learners differ in how often
 they come and how well they answer, and get better with practice; mistakes are plausible ones
@@ -23,9 +23,9 @@ from typing import Any, Callable, Iterator
 
 import sqlite_utils
 
-from . import roster
-from .db import transaction
-from .events import append, device_id, format_hlc, observe
+from .core import roster
+from .core.db import transaction
+from .core.events import append, device_id, format_hlc, observe
 
 FIRST_NAMES = ("Amina", "Youssef", "Fatima", "Omar", "Khadija", "Ibrahim", "Aïcha", "Moussa", "Mariam",
                "Hamza", "Salma", "Idriss", "Zineb", "Adama", "Awa", "Karim", "Nadia", "Bilal", "Leïla",
@@ -162,7 +162,7 @@ def school_day_events(learner: DemoLearner, lessons: list[DemoLesson], rng: rand
 
 def make_roster(db: sqlite_utils.Database, learners: int, rng: random.Random,
                 class_size: int = 30) -> "tuple[int, list[DemoLearner]]":
-    """Classes of about `class_size` and their learners, through kit.roster (PINs hashed)."""
+    """Classes of about `class_size` and their learners, through kit.core.roster (PINs hashed)."""
     people: list[DemoLearner] = []
     classes = max(1, -(-learners // class_size))
     for c in range(classes):
@@ -206,7 +206,7 @@ def generate_activity(db: sqlite_utils.Database, learners: int, days: int, seed:
 
 def generate_day(db: sqlite_utils.Database, seed: int = 0) -> Demo:
     """One more school day for the learners already here, through the domain functions."""
-    from . import records
+    from .core import records
     rng = random.Random(seed)
     lessons = course_outline(db, rng)
     demo = Demo()
@@ -263,7 +263,7 @@ def bulk_activity(db: sqlite_utils.Database, learners: int, days: int, seed: int
     rows.sort(key=lambda r: r[3])  # learners' days interleave: hand out seqs in clock order
     rows = [(f"{dev}:{i}", r[1], i, *r[3:]) for i, r in enumerate(rows, start=seq + 1)]
     with transaction(db):
-        from .events import insert_foreign_rows
+        from .core.events import insert_foreign_rows
         insert_foreign_rows(db, rows)
         observe(db, rows[-1][3])
     kinds: dict = {}

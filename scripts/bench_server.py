@@ -38,14 +38,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "scripts")]
 
 from generate_library import WORDS, write_course  # noqa: E402
-from kit.config import DataDir  # noqa: E402
+from kit.core.config import DataDir  # noqa: E402
 from kit.content import library  # noqa: E402
 from kit.content.quiz import FULL, Question, Quiz  # noqa: E402
 from kit.content.search import search  # noqa: E402
 from kit import roster  # noqa: E402
-from kit.db import open_db  # noqa: E402
+from kit.core.db import open_db  # noqa: E402
 from kit.demo import bulk_activity  # noqa: E402
-from kit.instance import open_instance  # noqa: E402
+from kit.core.instance import open_instance  # noqa: E402
 from livesite import Roster, Server, install_courses, make_class, sample_sources, served  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"

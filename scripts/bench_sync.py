@@ -19,10 +19,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the throttling proxy is the tests' own
 
-from kit.config import DataDir  # noqa: E402
+from kit.core.config import DataDir  # noqa: E402
 from kit.demo import bulk_activity, generate_day  # noqa: E402
-from kit.instance import init_instance  # noqa: E402
-from kit.keys import trust  # noqa: E402
+from kit.core.instance import init_instance  # noqa: E402
+from kit.core.keys import trust  # noqa: E402
 from kit.sync import peers  # noqa: E402
 from kit.sync.bundle import export_bundle, import_bundle  # noqa: E402
 from kit.sync.client import push  # noqa: E402

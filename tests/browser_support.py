@@ -17,10 +17,10 @@ from typing import Callable, Iterator
 import pytest
 from markupsafe import Markup
 
-from kit.config import DataDir
+from kit.core.config import DataDir
 from kit.content import library
 from kit.content.quiz import FULL, Question, Quiz
-from kit.db import open_db
+from kit.core.db import open_db
 from livesite import Roster, install_courses, make_class, sample_sources, served
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from kit.config import DataDir
-from kit.instance import init_instance
+from kit.core.config import DataDir
+from kit.core.instance import init_instance
 
 ROOT = Path(__file__).resolve().parent.parent
 MINI = ROOT / "tests" / "courses" / "mini"     # a tiny fr/ar/en course with every question type
@@ -37,7 +37,7 @@ def data(tmp_path: Path) -> DataDir:
 
 @pytest.fixture
 def inst(data: DataDir):
-    from kit.instance import open_instance
+    from kit.core.instance import open_instance
     i = open_instance(data)
     yield i
     i.close()
@@ -51,7 +51,7 @@ def snapshot(data: DataDir) -> dict:
     state = {"db": list(conn.iterdump())}
     conn.close()
     for path in sorted(data.root.rglob("*")):
-        if path.is_file() and not path.name.startswith("kit.db"):
+        if path.is_file() and not path.name.startswith("kit.core.db"):
             state[str(path.relative_to(data.root))] = hashlib.sha256(path.read_bytes()).hexdigest()
     return state
 

@@ -4,7 +4,7 @@ served by `kit serve` in its own process on a loopback port.
 Shared by the browser tests (tests/browser_support.py) and the server benchmark
 (scripts/bench_server.py), so both measure and check the same thing a school runs. The
 courses are built and installed with the `kit` command; the class is made through
-kit.roster (the same calls `kit users` makes, without a process per learner).
+kit.core.roster (the same calls `kit users` makes, without a process per learner).
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Callable, Iterator, Mapping, Optional
 
 from kit import roster
-from kit.config import DataDir
-from kit.instance import open_instance
+from kit.core.config import DataDir
+from kit.core.instance import open_instance
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT = ROOT / "content"

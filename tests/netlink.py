@@ -19,7 +19,7 @@ from pathlib import Path
 import waitress
 from flask import Flask
 
-from kit.config import DataDir
+from kit.core.config import DataDir
 from kit.server.store import Store
 from kit.sync.hub import create_sync_blueprint
 

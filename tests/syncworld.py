@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from kit.config import DataDir
-from kit.db import transaction
-from kit.events import append
-from kit.instance import Instance, init_instance
-from kit.keys import SigningKey, trust
+from kit.core.config import DataDir
+from kit.core.db import transaction
+from kit.core.events import append
+from kit.core.instance import Instance, init_instance
+from kit.core.keys import SigningKey, trust
 from kit.sync import peers, strictzip
 from kit.sync.bundle import MANIFEST, SIGNATURE
 

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from kit.cli import main
-from kit.db import open_db
+from kit.core.db import open_db
 
 from conftest import MINI, ROOT, snapshot
 
@@ -94,7 +94,7 @@ def big_pack(tmp_path_factory) -> "tuple[Path, Path]":
     sys.path.insert(0, str(ROOT / "scripts"))
     from generate_library import write_course
     from kit.content.pack import build_pack
-    from kit.keys import SigningKey
+    from kit.core.keys import SigningKey
     base = tmp_path_factory.mktemp("big")
     key = SigningKey.generate("bench")
     key.save(base / "publisher.key")
@@ -113,7 +113,7 @@ def test_killing_an_install_midway_leaves_the_previous_state(tmp_path, big_pack)
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        db = open_db(d / "kit.db")
+        db = open_db(d / "kit.core.db")
         packs = db.execute("SELECT COUNT(*) FROM packs").fetchone()[0]
         lessons = db.execute("SELECT COUNT(*) FROM lessons").fetchone()[0]
         assert (packs, lessons) in ((0, 0), (1, 1500)), (delay, packs, lessons)
@@ -123,5 +123,5 @@ def test_killing_an_install_midway_leaves_the_previous_state(tmp_path, big_pack)
             break
     done = subprocess.run(cmd, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    db = open_db(d / "kit.db")
+    db = open_db(d / "kit.core.db")
     assert db.execute("SELECT COUNT(*) FROM lessons").fetchone()[0] == 1500

@@ -1,12 +1,12 @@
 """An admin's forms: classes, learners, codes, coach accounts and assignments. Each change is a
-record.* event (so it syncs) made through kit.roster or kit.accounts."""
+record.* event (so it syncs) made through kit.core.roster or kit.core.accounts."""
 
 import pytest
 from click.testing import CliRunner
 
 from kit import accounts, roster
 from kit.cli import main
-from kit.events import learner_events
+from kit.core.events import learner_events
 
 from coach_support import PASSWORD, admin, app, client, coach, grid, post_form, staff_sign_in  # noqa: F401
 from server_support import make_learner, sign_in, text

@@ -1,7 +1,7 @@
-from kit.config import DataDir
-from kit.db import MIGRATIONS, open_db, schema_version
-from kit.events import append, events_after, version_vector
-from kit.instance import init_instance
+from kit.core.config import DataDir
+from kit.core.db import MIGRATIONS, open_db, schema_version
+from kit.core.events import append, events_after, version_vector
+from kit.core.instance import init_instance
 from kit import records
 
 
@@ -57,15 +57,15 @@ def test_rebuild_from_events_gives_the_same_records(inst):
 
 
 def test_the_clock_stays_sortable_when_many_events_share_a_millisecond(inst):
-    from kit.events import MAX_COUNTER, format_hlc, tick
-    from kit.db import set_meta
+    from kit.core.events import MAX_COUNTER, format_hlc, tick
+    from kit.core.db import set_meta
     set_meta(inst.db, "hlc", format_hlc(5_000, MAX_COUNTER))
     later = tick(inst.db, now_ms=1_000)          # the wall clock went backwards
     assert later > format_hlc(5_000, MAX_COUNTER) and later == format_hlc(5_001, 0)
 
 
 def test_a_far_future_clock_from_a_peer_does_not_drag_ours_along(inst):
-    from kit.events import format_hlc, observe, tick
+    from kit.core.events import format_hlc, observe, tick
     observe(inst.db, format_hlc(10**12 + 400 * 24 * 3600 * 1000, 0), now_ms=10**12)
     assert tick(inst.db, now_ms=10**12 + 1) == format_hlc(10**12 + 1, 0)
     observe(inst.db, format_hlc(10**12 + 60_000, 3), now_ms=10**12)   # a minute ahead: followed
@@ -74,7 +74,7 @@ def test_a_far_future_clock_from_a_peer_does_not_drag_ours_along(inst):
 
 def test_one_far_future_event_in_a_batch_does_not_hide_the_plausible_clocks(inst):
     import time
-    from kit.events import format_hlc, insert_foreign_rows, tick
+    from kit.core.events import format_hlc, insert_foreign_rows, tick
     now = int(time.time() * 1000)
     rows = [("peer:1", "peer", 1, format_hlc(now + 60_000, 0), "signin", "L", "{}"),
             ("peer:2", "peer", 2, format_hlc(now + 400 * 86_400_000, 0), "signin", "L", "{}")]
@@ -94,7 +94,7 @@ def test_a_new_database_beside_an_old_key_makes_a_new_device(tmp_path):
 
 
 def test_make_durable_commits_with_a_full_sync_and_goes_back_to_normal(inst):
-    from kit.db import get_meta, make_durable
+    from kit.core.db import get_meta, make_durable
     make_durable(inst.db)
     assert get_meta(inst.db, "durable_at") is not None
     assert inst.db.execute("PRAGMA synchronous").fetchone()[0] == 1   # NORMAL again
@@ -102,7 +102,7 @@ def test_make_durable_commits_with_a_full_sync_and_goes_back_to_normal(inst):
 
 def test_an_edit_made_here_wins_over_a_value_stamped_by_a_device_with_a_wrong_date(inst):
     import time
-    from kit.events import Event, format_hlc, insert_foreign
+    from kit.core.events import Event, format_hlc, insert_foreign
     future = format_hlc(int(time.time() * 1000) + 400 * 86_400_000, 0)   # a year ahead
     records.set_fields(inst.db, "class", "C1", {"name": "CP1", "code": "1234", "login": "pin", "self_register": False})
     insert_foreign(inst.db, [Event("0123456789abcdef:1", "0123456789abcdef", 1, future, "record.set", None,

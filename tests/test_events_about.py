@@ -3,7 +3,7 @@ picked by SQLite, in the same clock order as the whole history."""
 
 import pytest
 
-from kit.events import append, learner_events
+from kit.core.events import append, learner_events
 
 
 def test_events_about_a_lesson_are_exactly_that_lessons_events_in_clock_order(inst):
@@ -33,7 +33,7 @@ def test_a_body_field_that_is_not_a_plain_name_is_refused(inst):
 
 
 def test_counting_a_learners_events_agrees_with_listing_them(inst):
-    from kit.events import append, count_learner_events, learner_events
+    from kit.core.events import append, count_learner_events, learner_events
     for lesson in ("a", "b", "a"):
         append(inst.db, "lesson.read", {"pack": "p", "lesson": lesson}, learner_id="L1")
     append(inst.db, "quiz.answer", {"pack": "p", "lesson": "a"}, learner_id="L1")

@@ -15,9 +15,9 @@ import pytest
 from kit.content.course import load_course
 from kit.content.install import install_pack, list_packs, remove_pack, verify_pack
 from kit.content.pack import build_pack, pack_bytes
-from kit.errors import ContentError, PackError
-from kit.events import append
-from kit.keys import SigningKey, trust
+from kit.core.errors import ContentError, PackError
+from kit.core.events import append
+from kit.core.keys import SigningKey, trust
 
 from conftest import MINI, snapshot
 
@@ -296,7 +296,7 @@ def test_two_installs_at_once_end_with_the_newest_and_all_its_media(data, tmp_pa
     """Installs take a lock: the version check and media clean-up of one never interleave
     with another's (kit pack install beside a USB visit)."""
     import threading
-    from kit.instance import open_instance
+    from kit.core.instance import open_instance
     key = open_instance(data).key()
     packs = [build_pack(version_of(tmp_path, v), tmp_path / f"p{v}", key) for v in ("1.0.1", "1.0.2", "1.0.3")]
     errors = []

@@ -2,8 +2,8 @@
 
 from hypothesis import given, settings, strategies as st
 
-from kit.events import Event, append, learner_events
-from kit.progress import (LessonOutline, QuizOutline, course_progress, quiz_progress)
+from kit.core.events import Event, append, learner_events
+from kit.core.progress import (LessonOutline, QuizOutline, course_progress, quiz_progress)
 
 QUIZ = QuizOutline(answerable=("q1", "q2", "q3"), graded=("q1", "q2"), m=2, n=3)
 LESSONS = [LessonOutline("01-a", QUIZ), LessonOutline("02-b", None), LessonOutline("03-c", QUIZ)]
@@ -117,8 +117,8 @@ def test_progress_is_the_same_whatever_order_other_courses_events_interleave(rnd
 
 
 def test_a_malformed_answer_synced_from_elsewhere_counts_as_wrong_instead_of_breaking_pages():
-    from kit.events import Event
-    from kit.progress import _answers
+    from kit.core.events import Event
+    from kit.core.progress import _answers
     bad = [Event(f"d:{i}", "d", i, f"{i:013d}-00000", "quiz.answer", "L",
                  {"pack": "p", "lesson": "l", "question": "q", "credit": credit, "correct": "yes"})
            for i, credit in enumerate(["half", None, float("nan"), 7, [1]], start=1)]

@@ -5,8 +5,8 @@ import pytest
 from kit import roster
 from kit.server import reports
 from kit.content import library
-from kit.progress import course_progress
-from kit.events import learner_events
+from kit.core.progress import course_progress
+from kit.core.events import learner_events
 
 from coach_support import answer, phone_pass, read
 

@@ -3,7 +3,7 @@
 import pytest
 
 from kit import records, roster
-from kit.errors import RosterError
+from kit.core.errors import RosterError
 
 
 def test_a_class_gets_a_free_four_digit_code(inst):
@@ -144,7 +144,7 @@ def test_removing_a_class_removes_its_learners_and_nothing_else(inst):
 
 def test_sign_in_offers_only_the_classes_this_server_made(inst):
     """The hub relays every school's classes; codes are unique per server only."""
-    from kit.events import Event, insert_foreign
+    from kit.core.events import Event, insert_foreign
     mine = roster.create_class(inst.db, "CP1", code="1234")
     insert_foreign(inst.db, [Event("0123456789abcdef:1", "0123456789abcdef", 1, "0000000000001-00000", "record.set",
                                    None, {"kind": "class", "id": "c-other", "fields": {

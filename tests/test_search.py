@@ -1,4 +1,4 @@
-"""The search index: built from a real kit.db by update_index, asked through search()."""
+"""The search index: built from a real kit.core.db by update_index, asked through search()."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from kit.content import search as search_module
 from kit.content.analyzers import forms, light_stem
 from kit.content.search import (INDEX_NAME, SearchService, index_size_bytes, plain_text, quiz_text,
                                  search, update_index)
-from kit.errors import ConfigError
+from kit.core.errors import ConfigError
 
 from conftest import corpus
 

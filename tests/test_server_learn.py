@@ -6,7 +6,7 @@ import re
 import pytest
 
 from kit import roster
-from kit.events import learner_events
+from kit.core.events import learner_events
 
 from server_support import (app, client, csrf_of, hidden, learner_client, make_learner, sign_in,  # noqa: F401
                             text)
@@ -61,7 +61,7 @@ def test_home_lists_courses_with_progress(learner):
 
 
 def test_progress_follows_new_events_even_ones_synced_from_elsewhere(learner, inst):
-    from kit.events import append
+    from kit.core.events import append
     assert '<progress value="0" max="2">' in learner.get("/").text
     append(inst.db, "lesson.read", {"pack": "mini", "lesson": "phone", "lang": "ar"}, learner_id=learner.learner.id)
     assert '<progress value="1" max="2">' in learner.get("/").text

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from kit.config import DataDir
+from kit.core.config import DataDir
 from kit.server import create_app
 from kit.server.memory import tame_malloc
 from kit.server.store import PAGE_CACHE_KIB, get_db

@@ -11,11 +11,11 @@ import pytest
 import waitress
 
 from kit import accounts, records, roster
-from kit.config import DataDir
-from kit.db import MIGRATIONS, connect, run_migrations, schema_version, set_meta, split_sql, transaction
-from kit.errors import RosterError
-from kit.events import Event, events_after, insert_foreign
-from kit.instance import init_instance
+from kit.core.config import DataDir
+from kit.core.db import MIGRATIONS, connect, run_migrations, schema_version, set_meta, split_sql, transaction
+from kit.core.errors import RosterError
+from kit.core.events import Event, events_after, insert_foreign
+from kit.core.instance import init_instance
 from kit.server.site import local_path
 
 from coach_support import PASSWORD, admin, coach, staff_sign_in  # noqa: F401  (fixtures)
@@ -260,7 +260,7 @@ def test_a_coach_of_the_same_name_at_another_school_sees_none_of_its_classes(tmp
 
 
 def test_the_upgrade_keeps_what_this_server_assigned_and_drops_what_came_from_elsewhere(tmp_path):
-    path = tmp_path / "kit.db"
+    path = tmp_path / "kit.core.db"
     db = connect(path)
     for version, sql in enumerate(MIGRATIONS[:4], start=1):      # a server before coach_classes
         schema_version(db)

@@ -10,7 +10,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from kit import records, roster
-from kit.errors import RosterError
+from kit.core.errors import RosterError
 from kit.server import create_app
 from kit.server.i18n import CATALOGS, choose_lang
 
@@ -82,7 +82,7 @@ def test_hostile_names_render_inert(client, inst):
             roster.add_learner(inst.db, klass.id, name, pin="1234")
         except RosterError:
             pass        # empty or too long once cleaned
-    # Typed here, bidi controls are dropped (kit.roster.clean_name); a record made by an
+    # Typed here, bidi controls are dropped (kit.core.roster.clean_name); a record made by an
     # older server and brought by sync may still hold them.
     records.set_fields(inst.db, "learner", "from-elsewhere", {
         "name": "\u202eAmina<script>alert(1)</script>", "class_id": klass.id, "pin_hash": "x"})
@@ -136,7 +136,7 @@ def test_a_crash_shows_the_500_page_in_the_learners_language(app, client):
 
 
 def test_an_app_needs_an_initialised_data_dir(tmp_path):
-    from kit.errors import ConfigError
+    from kit.core.errors import ConfigError
     with pytest.raises(ConfigError, match="kit init"):
         create_app({"DATA": tmp_path / "nothing"})
 

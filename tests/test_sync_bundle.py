@@ -12,9 +12,9 @@ import time
 import pytest
 
 from kit import records
-from kit.errors import BundleError
-from kit.events import version_vector
-from kit.keys import SigningKey
+from kit.core.errors import BundleError
+from kit.core.events import version_vector
+from kit.core.keys import SigningKey
 from kit.sync.bundle import export_bundle, import_bundle, read_bundle
 from syncworld import activity, bulk_events, db_files, dump, enrol, forge, read_manifest, server, truth, world  # noqa: F401 -- a fixture
 
@@ -283,8 +283,8 @@ def test_a_hub_may_not_invent_events_of_the_receiving_school(world, tmp_path):
 
 KILL_SCRIPT = """
 import sys
-from kit.config import DataDir
-from kit.instance import open_instance
+from kit.core.config import DataDir
+from kit.core.instance import open_instance
 from kit.sync.bundle import import_bundle
 from pathlib import Path
 import_bundle(open_instance(DataDir(Path(sys.argv[1]))), sys.argv[2])
@@ -296,7 +296,7 @@ def test_kill_9_during_import_leaves_a_consistent_database_and_reimport_complete
     records.set_fields(a.db, "learner", "L1", {"name": "Amina"})
     bulk_events(a, 150_000)
     path = export_bundle(a, out).path
-    wal = hub.data.db_path.with_name("kit.db-wal")
+    wal = hub.data.db_path.with_name("kit.core.db-wal")
     start = wal.stat().st_size if wal.exists() else 0
     proc = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(hub.data.root), str(path)])
     deadline = time.time() + 60
@@ -308,7 +308,7 @@ def test_kill_9_during_import_leaves_a_consistent_database_and_reimport_complete
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     hub.db.conn.close()
-    from kit.instance import open_instance
+    from kit.core.instance import open_instance
     again = open_instance(hub.data)
     assert again.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert again.db.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 0  # all or nothing

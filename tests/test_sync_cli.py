@@ -10,8 +10,8 @@ from click.testing import CliRunner
 
 from kit import records
 from kit.cli import main
-from kit.config import DataDir
-from kit.instance import open_instance
+from kit.core.config import DataDir
+from kit.core.instance import open_instance
 from conftest import MINI
 from syncworld import activity, server, truth
 
@@ -122,7 +122,7 @@ def test_usb_visit_carries_progress_out_and_hub_bundles_in(dirs, tmp_path):
 
 def test_usb_installs_newer_trusted_packs_once(dirs):
     from kit.content.pack import build_pack
-    from kit.keys import SigningKey, trust
+    from kit.core.keys import SigningKey, trust
     tmp, hub, school = dirs
     publisher = SigningKey.generate("Ministry")
     s = open_instance(DataDir(Path(school)))

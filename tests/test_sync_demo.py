@@ -11,7 +11,7 @@ from kit.cli import main
 from kit.content.install import install_pack
 from kit.content.pack import build_pack
 from kit.demo import bulk_activity, generate_activity
-from kit.events import version_vector
+from kit.core.events import version_vector
 from conftest import MINI
 from syncworld import server
 
@@ -41,7 +41,7 @@ def test_the_same_seed_makes_the_same_activity(tmp_path):
         inst = server(tmp_path, name)
         generate_activity(inst.db, learners=5, days=5, seed=3)
         rows = inst.db.execute("SELECT kind, body FROM events WHERE kind != 'record.set' ORDER BY seq").fetchall()
-        # ids are UUIDs made by kit.roster; everything else follows from the seed
+        # ids are UUIDs made by kit.core.roster; everything else follows from the seed
         shapes.append([(kind, {k: v for k, v in json.loads(body).items() if k != "class_id"}) for kind, body in rows])
         inst.close()
     assert shapes[0] == shapes[1] and shapes[0]

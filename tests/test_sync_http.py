@@ -10,9 +10,9 @@ from click.testing import CliRunner
 
 from kit import records
 from kit.cli import main
-from kit.errors import SyncError, TrustError
-from kit.events import version_vector
-from kit.keys import SigningKey, trust
+from kit.core.errors import SyncError, TrustError
+from kit.core.events import version_vector
+from kit.core.keys import SigningKey, trust
 from kit.sync import auth, enrol
 from kit.sync.client import enrol_with_code, pull, push
 from conftest import MINI

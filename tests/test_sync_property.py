@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from kit import records
-from kit.keys import trust
+from kit.core.keys import trust
 from kit.sync.bundle import export_bundle, import_bundle
 from syncworld import activity, enrol, server, truth
 

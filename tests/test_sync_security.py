@@ -17,9 +17,9 @@ from click.testing import CliRunner
 
 from kit import records, roster
 from kit.cli import main
-from kit.errors import BundleError, RosterError, SyncError, TrustError
-from kit.events import append, version_vector
-from kit.keys import SigningKey, trust, trusted_key
+from kit.core.errors import BundleError, RosterError, SyncError, TrustError
+from kit.core.events import append, version_vector
+from kit.core.keys import SigningKey, trust, trusted_key
 from kit.sync import auth, enrol as enrolment
 from kit.sync.bundle import export_bundle, import_bundle
 from kit.sync.client import pull, push

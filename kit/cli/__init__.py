@@ -11,8 +11,8 @@ import sys
 
 import click
 
-from ..config import DataDir
-from ..errors import ContentError, KitError
+from ..core.config import DataDir
+from ..core.errors import ContentError, KitError
 
 data_option = click.option(
     "--data", "data", envvar="KIT_DATA", default="data", show_default=True,

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from ..errors import TrustError
-from ..instance import init_instance, open_instance
-from ..keys import ROLES, PublicKey, SigningKey, trusted_keys, trust
+from ..core.errors import TrustError
+from ..core.instance import init_instance, open_instance
+from ..core.keys import ROLES, PublicKey, SigningKey, trusted_keys, trust
 from . import data_dir, data_option, main
 
 

@@ -7,7 +7,7 @@ import sys
 import click
 
 from ..demo import generate_activity
-from ..instance import open_instance
+from ..core.instance import open_instance
 from . import data_dir, data_option, main
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from ..errors import KitError
-from ..instance import init_instance, open_instance
-from ..keys import SigningKey, device_key
+from ..core.errors import KitError
+from ..core.instance import init_instance, open_instance
+from ..core.keys import SigningKey, device_key
 from ..content.install import install_pack, list_packs, remove_pack, verify_pack
 from ..content.pack import build_pack
 from . import data_dir, data_option, main

@@ -14,9 +14,9 @@ import click
 import segno
 import waitress
 
-from .. import roster
+from ..core import roster
 from ..sync import peers
-from ..instance import open_instance
+from ..core.instance import open_instance
 from ..server import create_app
 from ..server.i18n import LANGS
 from ..server.memory import tame_malloc

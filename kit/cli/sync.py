@@ -13,8 +13,8 @@ from pathlib import Path
 
 import click
 
-from ..errors import BundleError
-from ..instance import Instance, open_instance
+from ..core.errors import BundleError
+from ..core.instance import Instance, open_instance
 from ..sync import enrol as enrolment
 from ..sync import peers
 from ..sync.bundle import export_for, import_bundle
@@ -159,7 +159,7 @@ def enrol_cmd(file, as_role, export_to, new_code, hub_url, code, data) -> None:
     inst = opened(data)
     try:
         if export_to:
-            from ..config import write_atomic
+            from ..core.config import write_atomic
             write_atomic(export_to, enrolment.own_enrolment(inst).text().encode())
             click.echo(f"Wrote {export_to}: give it to the other side (`kit sync enrol {export_to.name} "
                        f"--as {peers.own_role(inst.db)}`)")

@@ -1,15 +1,15 @@
 """`kit users`: classes, learners and staff accounts, from the command line.
 
 Until the admin pages exist, this is how a teacher's roster gets in. Each command is a
-shell around kit.roster or kit.accounts.
+shell around kit.core.roster or kit.core.accounts.
 """
 
 from __future__ import annotations
 
 import click
 
-from .. import accounts, roster
-from ..instance import open_instance
+from ..core import accounts, roster
+from ..core.instance import open_instance
 from . import data_dir, data_option, main
 
 

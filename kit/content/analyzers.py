@@ -37,7 +37,7 @@ from whoosh.analysis import Analyzer, Filter, LowercaseFilter, RegexTokenizer
 from whoosh.analysis.filters import STOP_WORDS as WHOOSH_ENGLISH_STOPS
 from whoosh.lang import stopwords_for_language
 
-from ..textfold import fold
+from ..core.textfold import fold
 
 # Languages with their own analyzer; any other language uses ANY.
 LANGUAGES = ("fr", "ar", "en")

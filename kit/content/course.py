@@ -13,7 +13,7 @@ from pathlib import Path, PurePosixPath
 
 import yaml
 
-from ..errors import ContentError, Problem, QuizError
+from ..core.errors import ContentError, Problem, QuizError
 from .quiz import Quiz, load_quiz
 from .render import local_links, render_markdown
 

@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass
 
 from .quiz import CATCH_ALL, Answer, Found, Question, Quiz, check_quiz, raise_problems
-from ..textfold import fold
+from ..core.textfold import fold
 
 BLANK = "_____"  # where the answer goes in a missing-word question (as Moodle writes it)
 DEFAULT_FORMAT = "moodle"  # Moodle's default for GIFT: plain text with line breaks kept

@@ -24,10 +24,10 @@ from typing import Iterator
 
 import sqlite_utils
 
-from ..config import DataDir, fsync_dir
-from ..db import transaction
-from ..errors import PackError
-from ..keys import now_iso, trusted_key
+from ..core.config import DataDir, fsync_dir
+from ..core.db import transaction
+from ..core.errors import PackError
+from ..core.keys import now_iso, trusted_key
 from .course import MEDIA_TYPES
 from .pack import VerifiedPack, read_pack
 

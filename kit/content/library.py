@@ -13,7 +13,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from ..config import DataDir
+from ..core.config import DataDir
 from .quiz import Quiz
 
 QUIZ_DISPLAYS = ("one-per-page", "all")

@@ -36,8 +36,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Callable
 
-from ..errors import PackError, QuizError
-from ..keys import PublicKey, SigningKey
+from ..core.errors import PackError, QuizError
+from ..core.keys import PublicKey, SigningKey
 from .course import COURSE_ID, MEDIA_TYPES, SEMVER, UNSAFE_SVG, Course, load_course
 from .quiz import Quiz
 from .render import render_inline, sanitize
@@ -119,7 +119,7 @@ def build_pack(source: Path, out_dir: Path, key: SigningKey) -> Path:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / pack_name(course.id, course.version)
-    from ..config import write_atomic
+    from ..core.config import write_atomic
     write_atomic(target, data)
     return target
 

@@ -16,8 +16,8 @@ from typing import Any
 
 import yaml
 
-from ..errors import Problem, QuizError
-from ..textfold import fold
+from ..core.errors import Problem, QuizError
+from ..core.textfold import fold
 
 QUESTION_TYPES = ("single", "multiple", "truefalse", "short", "numeric", "matching", "ordering",
                   "essay", "description")

@@ -1,4 +1,4 @@
-"""Full-text search over installed lessons: a whoosh index derived from kit.db.
+"""Full-text search over installed lessons: a whoosh index derived from kit.core.db.
 
 The database is the truth. `update_index(data.index_dir, db)` brings the index in line with it
 (the installer calls it after every change of packs, `kit serve` at start), and `search(...)`
@@ -59,10 +59,10 @@ from whoosh.query import And, AndMaybe, Or, Query, Term
 from whoosh.searching import Searcher
 from whoosh.writing import LockError, SegmentWriter
 
-from ..db import transaction
-from ..errors import ConfigError
+from ..core.db import transaction
+from ..core.errors import ConfigError
 from .analyzers import ANY, LANGUAGES, STOP_WORDS, WORD, analyzer, bucket, words
-from ..textfold import fold
+from ..core.textfold import fold
 
 # Bump when the schema or what the analyzers produce changes: older indexes are then rebuilt.
 INDEX_NAME = "lessons_v1"
@@ -422,7 +422,7 @@ class SearchService:
                 return None
             ix = whoosh_index.open_dir(str(self.index_dir), indexname=INDEX_NAME)
             self._snapshot = _Snapshot(ix.searcher())
-        except Exception as e:  # whatever broke, the remedy is the same: rebuild from kit.db
+        except Exception as e:  # whatever broke, the remedy is the same: rebuild from kit.core.db
             raise ConfigError(f"the search index in {self.index_dir} is unreadable ({type(e).__name__}); "
                               "restart `kit serve` or install a pack to rebuild it") from e
         self._identity = identity

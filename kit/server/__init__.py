@@ -4,7 +4,7 @@
 Blueprints by audience: `site` (what every page shares: stylesheet, media, language, errors),
 `learn` (sign-in, courses, lessons, quizzes, search) and `coach` (/staff: teachers' progress
 reports and the admin's roster forms). Views are thin: they call
-kit.roster, kit.progress and kit.content.library, and render.
+kit.core.roster, kit.core.progress and kit.content.library, and render.
 
 Config keys (a dict): DATA (the data dir; required), DEFAULT_LANG ("fr"), SESSION_DAYS (60),
 SECURE_COOKIES (False: a hotspot serves plain http; set True behind https), TESTING.
@@ -19,10 +19,10 @@ from typing import Any, Mapping
 
 from flask import Flask
 
-from ..config import DataDir
+from ..core.config import DataDir
 from ..content.search import update_index
-from ..errors import ConfigError
-from ..instance import open_instance
+from ..core.errors import ConfigError
+from ..core.instance import open_instance
 from . import compression, csrf, i18n, site
 from .progress_cache import ProgressCache
 from .store import Store

@@ -14,7 +14,7 @@ from typing import Callable, Hashable
 
 import sqlite_utils
 
-from ..progress import CourseProgress
+from ..core.progress import CourseProgress
 
 SIZE = 2048   # (learner, course) pairs kept: a few classes' worth, a few hundred KB
 

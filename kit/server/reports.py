@@ -1,7 +1,7 @@
 """Who learned what: a class's progress grid, a learner's history and their essays, for teachers.
 
-Computed on demand from the events (kit.events) by the same rules the learner's own pages use
-(kit.progress), over the installed courses (kit.content.library); nothing here is stored, so a
+Computed on demand from the events (kit.core.events) by the same rules the learner's own pages use
+(kit.core.progress), over the installed courses (kit.content.library); nothing here is stored, so a
 report is right as soon as sync brings new events. Plain data in, plain data out: the coach
 pages and the CSV export present it. Titles are given in the language asked for when the
 course has it; a lesson or course no longer installed is named by its id.
@@ -14,11 +14,11 @@ from typing import Sequence
 
 import sqlite_utils
 
-from .. import roster
+from ..core import roster
 from ..content import library
 from ..content.quiz import Quiz
-from ..events import Event, learner_events, parse_hlc
-from ..progress import (DEFAULT_M, DEFAULT_N, CourseProgress, LessonOutline, QuizOutline, course_progress,
+from ..core.events import Event, learner_events, parse_hlc
+from ..core.progress import (DEFAULT_M, DEFAULT_N, CourseProgress, LessonOutline, QuizOutline, course_progress,
                        quiz_progress)
 
 PROGRESS_KINDS = ("lesson.read", "quiz.answer")
@@ -240,7 +240,7 @@ def essay_of(event: Event, learner: roster.Learner, names: _Names) -> "Essay | N
 
 
 def attempts_of(events: Sequence[Event], names: _Names) -> list[QuizAttempt]:
-    """Every pass through every quiz, cut as kit.progress cuts them, oldest first."""
+    """Every pass through every quiz, cut as kit.core.progress cuts them, oldest first."""
     when = {e.uid: event_ms(e) for e in events}
     out = []
     for course in (names.course(p) for p in sorted({str(e.body.get("pack")) for e in events})):

@@ -13,7 +13,7 @@ from flask import Blueprint, Flask, Response, abort, current_app, redirect, rend
 from werkzeug.exceptions import HTTPException
 
 from ..content import library
-from ..errors import KitError
+from ..core.errors import KitError
 from .i18n import LANG_COOKIE, LANGS, N_, gettext as _
 from .store import get_db, get_store
 

@@ -11,8 +11,8 @@ import threading
 import sqlite_utils
 from flask import current_app
 
-from ..config import DataDir
-from ..db import open_db
+from ..core.config import DataDir
+from ..core.db import open_db
 
 
 # SQLite's page cache is per connection, 2 MB by default: with a connection per thread that

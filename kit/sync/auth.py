@@ -31,8 +31,8 @@ from typing import Mapping
 
 import sqlite_utils
 
-from ..errors import SyncError, TrustError
-from ..keys import SigningKey, trusted_key
+from ..core.errors import SyncError, TrustError
+from ..core.keys import SigningKey, trusted_key
 from . import peers
 
 KEY, TIME, NONCE, SIGNATURE = "X-Kit-Key", "X-Kit-Time", "X-Kit-Nonce", "X-Kit-Signature"

@@ -42,16 +42,16 @@ Who may sign what (the trust rule, checked before any event is used):
   was signed by their makers when it entered the hub; the school trusts the hub to pass it on
   unchanged. Nobody may send this server events of its own device that it never made.
 - this server's own key counts as a hub (a bundle it wrote itself).
-- records (classes, learners) belong to the device that created them (kit.records.origin): a
+- records (classes, learners) belong to the device that created them (kit.core.records.origin): a
   school's bundle may create records and change or delete its own, never another's. A
   learner who moves to another school is moved by the coordinator at the hub (a hub may
   change any record, and relays what it accepted). One event against this rule refuses the
   whole bundle, as any forged claim does: the database is unchanged, and the school learns
-  why. (kit.records.set_fields refuses such an edit at the school in the first place.)
+  why. (kit.core.records.set_fields refuses such an edit at the school in the first place.)
 - an event is named by its maker only: its uid is exactly `<device_id>:<seq>`. An event this
   server holds already must arrive the same (every field, the same JSON body) or the bundle is
   refused: a rewritten history is never silently half-taken.
-Every record.set is checked against kit.records.FIELDS (known field names, sane types and
+Every record.set is checked against kit.core.records.FIELDS (known field names, sane types and
 sizes): one class named `5` would break every sign-in page of every school it reached.
 A bundle addressed to another destination is refused, so one school's bundle cannot be replayed
 into a different hub's exchange by mistake. Replaying an old bundle is harmless: its events are
@@ -73,13 +73,13 @@ from typing import BinaryIO, Callable, Iterator
 
 import sqlite_utils
 
-from ..config import fsync_dir
-from ..db import make_durable, transaction
-from ..errors import BundleError
-from ..events import insert_foreign_rows, version_vector
-from ..instance import Instance
-from ..keys import PublicKey, now_iso, trusted_key
-from .. import records
+from ..core.config import fsync_dir
+from ..core.db import make_durable, transaction
+from ..core.errors import BundleError
+from ..core.events import insert_foreign_rows, version_vector
+from ..core.instance import Instance
+from ..core.keys import PublicKey, now_iso, trusted_key
+from ..core import records
 from . import peers, strictzip
 
 FORMAT = "kitsync"

@@ -27,12 +27,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from ..config import fsync_dir, sha256_file
-from ..db import transaction
-from ..errors import BundleError, KitError, SyncError, TrustError
-from ..events import version_vector
-from ..instance import Instance
-from ..keys import PublicKey, trusted_key
+from ..core.config import fsync_dir, sha256_file
+from ..core.db import transaction
+from ..core.errors import BundleError, KitError, SyncError, TrustError
+from ..core.events import version_vector
+from ..core.instance import Instance
+from ..core.keys import PublicKey, trusted_key
 from . import auth, enrol, peers
 from .bundle import DEVICE_ID, export_bundle, import_bundle
 from .strictzip import MAX_ZIP

@@ -25,10 +25,10 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from ..db import transaction
-from ..errors import TrustError
-from ..instance import Instance
-from ..keys import PublicKey, trust
+from ..core.db import transaction
+from ..core.errors import TrustError
+from ..core.instance import Instance
+from ..core.keys import PublicKey, trust
 from . import peers
 
 HEADER = "kit-enrolment 1"

@@ -35,10 +35,10 @@ from pathlib import Path
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from ..config import fsync_dir, sha256_file
-from ..errors import BundleError, SyncError, TrustError
-from ..events import version_vector
-from ..instance import Instance
+from ..core.config import fsync_dir, sha256_file
+from ..core.errors import BundleError, SyncError, TrustError
+from ..core.events import version_vector
+from ..core.instance import Instance
 from . import auth, enrol, peers
 from .bundle import DEVICE_ID, export_bundle, import_bundle
 from .usb import PACK_FILE

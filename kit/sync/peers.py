@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from ..db import get_meta, set_meta
-from ..errors import SyncError
-from ..keys import now_iso, trusted_keys
+from ..core.db import get_meta, set_meta
+from ..core.errors import SyncError
+from ..core.keys import now_iso, trusted_keys
 
 ROLES = ("school", "hub")
 ANYONE = ""  # the checkpoint of bundles written with no destination
@@ -162,7 +162,7 @@ class SyncStatus:
 
 
 def sync_status(db: sqlite_utils.Database) -> SyncStatus:
-    from ..events import version_vector
+    from ..core.events import version_vector
     return SyncStatus(
         device_id=get_meta(db, "device_id") or "", name=get_meta(db, "device_name") or "", role=own_role(db),
         events={d: n for d, n in db.execute("SELECT device_id, COUNT(*) FROM events GROUP BY device_id")},

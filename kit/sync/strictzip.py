@@ -20,7 +20,7 @@ import zlib
 from dataclasses import dataclass
 from typing import BinaryIO, Callable, Iterator
 
-from ..errors import BundleError
+from ..core.errors import BundleError
 
 FIXED_ATTR = 0o100644 << 16      # a regular file, rw-r--r--
 UNIX = 3

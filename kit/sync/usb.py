@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from ..errors import BundleError, KitError, SyncError
-from ..instance import Instance
-from ..keys import trusted_keys
+from ..core.errors import BundleError, KitError, SyncError
+from ..core.instance import Instance
+from ..core.keys import trusted_keys
 from . import peers
 from .bundle import (SUFFIX, ExportReport, ImportReport, export_for, import_bundle, open_layout, parse_manifest,
                      read_signed_manifest)

@@ -1,6 +1,6 @@
 """The teachers' pages under /staff: who learned what, and (for admins) the roster.
 
-Staff sign in with a username and password (kit.accounts). Their session lives under its own
+Staff sign in with a username and password (kit.core.accounts). Their session lives under its own
 keys (`staff`, `staff_at`) and never beside a learner's: signing in as staff ends a learner's
 session on that browser and a learner signing in ends the staff one (kit.server.learn clears
 the session), so a teacher's phone lent to a learner never carries the teacher's rights. It
@@ -8,7 +8,7 @@ also ends after STAFF_HOURS, or when the account's password changes. A learner's
 gets a 403 on every page here.
 
 Who sees what (DESIGN.md, least privilege): an admin sees and does everything; a coach sees
-only the classes this server's admin assigned them (kit.accounts), and changes nothing.
+only the classes this server's admin assigned them (kit.core.accounts), and changes nothing.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Callable
 from babel.dates import format_datetime
 from flask import Blueprint, Response, abort, g, redirect, render_template, request, session, url_for
 
-from ... import accounts, roster
+from ...core import accounts, roster
 from ..i18n import gettext as _
 from ..store import get_db
 

@@ -1,6 +1,6 @@
 """What only an admin does here: classes, learners and their codes, coach accounts, and
 which coach follows which class. Each form checks what a person may type wrong (and says so
-in their language), then calls kit.roster or kit.accounts. Roster changes are record.*
+in their language), then calls kit.core.roster or kit.core.accounts. Roster changes are record.*
 events, so they sync like the rest; accounts and who coaches which class stay on this server."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import re
 
 from flask import Response, redirect, render_template, request, url_for
 
-from ... import accounts, roster
-from ...errors import RosterError
+from ...core import accounts, roster
+from ...core.errors import RosterError
 from ..i18n import N_, gettext as _
 from ..learn.signin import pictures
 from ..store import get_db

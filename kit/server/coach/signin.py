@@ -1,4 +1,4 @@
-"""Staff sign in with a username and password; wrong ones are limited by kit.accounts, which
+"""Staff sign in with a username and password; wrong ones are limited by kit.core.accounts, which
 treats a browser the account signed in on before (kit.server.browsers) apart from others."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import time
 
 from flask import Response, g, redirect, render_template, request, session, url_for
 
-from ... import accounts
+from ...core import accounts
 from .. import browsers
 from ..i18n import gettext as _
 from ..learn.signin import wait_message

@@ -13,7 +13,7 @@ from typing import Callable
 from flask import Blueprint, g, redirect, request, session, url_for
 from markupsafe import Markup, escape
 
-from ... import roster
+from ...core import roster
 from ..store import get_db
 
 bp = Blueprint("learn", __name__)

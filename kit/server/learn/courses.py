@@ -12,8 +12,8 @@ import uuid
 from flask import Response, abort, current_app, g, make_response, redirect, render_template, request, url_for
 
 from ...content import library
-from ...events import append, count_learner_events, learner_events
-from ...progress import CourseProgress, course_progress
+from ...core.events import append, count_learner_events, learner_events
+from ...core.progress import CourseProgress, course_progress
 from ..reports import course_outline
 from ..csrf import token as csrf_token
 from ..i18n import RTL

@@ -19,9 +19,9 @@ from werkzeug.datastructures import MultiDict
 
 from ...content import library
 from ...content.quiz import Grade, Question, Quiz, grade, public_view
-from ...db import transaction
-from ...events import append
-from ...progress import PASS_SCORE, Attempt, QuizOutline, QuizProgress, quiz_progress
+from ...core.db import transaction
+from ...core.events import append
+from ...core.progress import PASS_SCORE, Attempt, QuizOutline, QuizProgress, quiz_progress
 from ..i18n import gettext as _
 from ..reports import quiz_outline
 from ..store import get_db

@@ -2,7 +2,7 @@
 
 Codes are entered on big buttons that work without JavaScript: each tap posts the form
 with the code so far (a PIN can also be typed in the phone's number pad at once). Wrong
-codes are limited by kit.roster, which treats a browser the learner signed in on before
+codes are limited by kit.core.roster, which treats a browser the learner signed in on before
 (kit.server.browsers) apart from strangers'.
 """
 
@@ -13,9 +13,9 @@ from typing import Callable
 
 from flask import Response, abort, make_response, redirect, render_template, request, session, url_for
 
-from ... import roster
-from ...errors import RosterError
-from ...events import append
+from ...core import roster
+from ...core.errors import RosterError
+from ...core.events import append
 from .. import browsers
 from ..i18n import N_, gettext as _, ngettext
 from ..store import get_db

@@ -30,9 +30,9 @@ from .events import Event, append, device_id, observe, parse_hlc
 KINDS = ("class", "learner")
 ORIGIN = "_origin"  # a record_clocks row, never a field: field names are FIELDS' only
 
-MAX_NAME = 80                              # as kit.roster.MAX_NAME
-CLASS_CODE = re.compile(r"[0-9]{3,8}")     # what kit.roster.create_class accepts
-LOGIN_MODES = ("pin", "picture")           # as kit.roster.LOGIN_MODES
+MAX_NAME = 80                              # as kit.core.roster.MAX_NAME
+CLASS_CODE = re.compile(r"[0-9]{3,8}")     # what kit.core.roster.create_class accepts
+LOGIN_MODES = ("pin", "picture")           # as kit.core.roster.LOGIN_MODES
 RECORD_ID = re.compile(r"[^\x00-\x1f\x7f]{1,64}")
 PLAIN_TEXT = re.compile(r"[^\x00-\x1f\x7f]*")
 MAX_SECRET_HASH = 200
@@ -157,7 +157,7 @@ def set_fields(db: sqlite_utils.Database, kind: str, rid: str, fields: dict,
         raise ValueError(f"unknown record kind {kind!r}")
     problem = fields_problem(kind, fields)
     if problem:
-        raise ValueError(problem)  # callers (kit.roster) validate what users type; this is a bug
+        raise ValueError(problem)  # callers (kit.core.roster) validate what users type; this is a bug
     check_may_change(db, kind, rid)
     if kind == "learner":
         learner_id = rid

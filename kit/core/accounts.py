@@ -2,8 +2,8 @@
 
 Adults type passwords, so these get a memory-hard hash (argon2id at OWASP's minimum of
 19 MiB, so a Pi can still check one while serving a class). Accounts are local to a server
-and never synced: a hub has its own. Wrong passwords are limited with kit.limits as wrong
-PINs are (kit.roster explains why the rules depend on where a try comes from): from a browser
+and never synced: a hub has its own. Wrong passwords are limited with kit.core.limits as wrong
+PINs are (kit.core.roster explains why the rules depend on where a try comes from): from a browser
 that has signed in to the account before, 10 per 15 minutes; from elsewhere, 10 per 15
 minutes per (username, address), 20 per address, and per username 20 a day before each try
 waits after the latest (15 s doubling up to 30 minutes). A guesser slows an admin's sign-in

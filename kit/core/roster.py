@@ -1,9 +1,9 @@
 """Classes and learners, and how a learner proves who they are without a password.
 
-Both are mutable records (kit.records), so they travel with sync and merge field by field.
+Both are mutable records (kit.core.records), so they travel with sync and merge field by field.
 A learner's secret is a 4-digit PIN or a 3-picture code, stored as an argon2 hash in the
 learner record. Such a secret has only 10,000 (or 1,728) values, so no hash can protect it
-offline; what protects it is how few tries anyone gets online (kit.limits, local to this
+offline; what protects it is how few tries anyone gets online (kit.core.limits, local to this
 server). Those limits must slow a guesser without locking the learner out, so they depend on
 where a try comes from: a browser that has signed in as this learner before (the web knows it
 by a signed cookie), or else a network address.
@@ -80,7 +80,7 @@ class Klass:
     @classmethod
     def from_record(cls, rec: dict) -> "Klass":
         # An old `coaches` field may still ride in the record: it is ignored. Which coach
-        # follows a class is local to each server (kit.accounts).
+        # follows a class is local to each server (kit.core.accounts).
         return cls(rec["id"], rec.get("name", ""), rec.get("code", ""),
                    rec.get("login", "pin"), bool(rec.get("self_register", False)))
 
@@ -360,7 +360,7 @@ def set_secret(db: sqlite_utils.Database, learner_id: str, pin: "str | None" = N
 
 
 def remove_learner(db: sqlite_utils.Database, learner_id: str) -> None:
-    """Take a learner off the roster with a tombstone (kit.records): it syncs, and no edit
+    """Take a learner off the roster with a tombstone (kit.core.records): it syncs, and no edit
     made elsewhere brings the learner back. Their events stay; they are the history."""
     if get_learner(db, learner_id) is None:
         raise RosterError("that learner does not exist (any more)")
