@@ -51,7 +51,7 @@ def snapshot(data: DataDir) -> dict:
     state = {"db": list(conn.iterdump())}
     conn.close()
     for path in sorted(data.root.rglob("*")):
-        if path.is_file() and not path.name.startswith("kit.core.db"):
+        if path.is_file() and not path.name.startswith("kit.db"):
             state[str(path.relative_to(data.root))] = hashlib.sha256(path.read_bytes()).hexdigest()
     return state
 

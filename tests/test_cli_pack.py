@@ -113,7 +113,7 @@ def test_killing_an_install_midway_leaves_the_previous_state(tmp_path, big_pack)
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        db = open_db(d / "kit.core.db")
+        db = open_db(d / "kit.db")
         packs = db.execute("SELECT COUNT(*) FROM packs").fetchone()[0]
         lessons = db.execute("SELECT COUNT(*) FROM lessons").fetchone()[0]
         assert (packs, lessons) in ((0, 0), (1, 1500)), (delay, packs, lessons)
@@ -123,5 +123,5 @@ def test_killing_an_install_midway_leaves_the_previous_state(tmp_path, big_pack)
             break
     done = subprocess.run(cmd, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    db = open_db(d / "kit.core.db")
+    db = open_db(d / "kit.db")
     assert db.execute("SELECT COUNT(*) FROM lessons").fetchone()[0] == 1500

@@ -1,4 +1,4 @@
-"""The search index: built from a real kit.core.db by update_index, asked through search()."""
+"""The search index: built from a real kit.db by update_index, asked through search()."""
 
 from __future__ import annotations
 

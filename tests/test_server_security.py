@@ -260,7 +260,7 @@ def test_a_coach_of_the_same_name_at_another_school_sees_none_of_its_classes(tmp
 
 
 def test_the_upgrade_keeps_what_this_server_assigned_and_drops_what_came_from_elsewhere(tmp_path):
-    path = tmp_path / "kit.core.db"
+    path = tmp_path / "kit.db"
     db = connect(path)
     for version, sql in enumerate(MIGRATIONS[:4], start=1):      # a server before coach_classes
         schema_version(db)

@@ -296,7 +296,7 @@ def test_kill_9_during_import_leaves_a_consistent_database_and_reimport_complete
     records.set_fields(a.db, "learner", "L1", {"name": "Amina"})
     bulk_events(a, 150_000)
     path = export_bundle(a, out).path
-    wal = hub.data.db_path.with_name("kit.core.db-wal")
+    wal = hub.data.db_path.with_name("kit.db-wal")
     start = wal.stat().st_size if wal.exists() else 0
     proc = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(hub.data.root), str(path)])
     deadline = time.time() + 60

@@ -1,7 +1,7 @@
 """Where a kit keeps its state: one data dir, chosen by --data, KIT_DATA or ./data.
 
 Layout of a data dir:
-    kit.core.db            SQLite (WAL): packs, lessons, quizzes, events, records
+    kit.db            SQLite (WAL): packs, lessons, quizzes, events, records
     keys/device.key   this server's Ed25519 private key (0600); device.pub beside it
     index/            the whoosh search index
     media/<pack>/     pack media, named by content hash
@@ -31,7 +31,7 @@ class DataDir:
 
     @property
     def db_path(self) -> Path:
-        return self.root / "kit.core.db"
+        return self.root / "kit.db"
 
     @property
     def keys_dir(self) -> Path:
