@@ -1,4 +1,4 @@
-"""Full-text search over installed lessons: a whoosh index derived from kit.core.db.
+"""Full-text search over installed lessons: a whoosh index derived from kit.db.
 
 The database is the truth. `update_index(data.index_dir, db)` brings the index in line with it
 (the installer calls it after every change of packs, `kit serve` at start), and `search(...)`
@@ -422,7 +422,7 @@ class SearchService:
                 return None
             ix = whoosh_index.open_dir(str(self.index_dir), indexname=INDEX_NAME)
             self._snapshot = _Snapshot(ix.searcher())
-        except Exception as e:  # whatever broke, the remedy is the same: rebuild from kit.core.db
+        except Exception as e:  # whatever broke, the remedy is the same: rebuild from kit.db
             raise ConfigError(f"the search index in {self.index_dir} is unreadable ({type(e).__name__}); "
                               "restart `kit serve` or install a pack to rebuild it") from e
         self._identity = identity
