@@ -84,7 +84,7 @@ def test_the_grid_agrees_with_what_the_learner_is_shown(installed, cp1, mini):
     read(db, amina, "phone")
     phone_pass(db, amina)
     answer(db, amina, "passwords", "single", 1.0, 1)
-    mine = course_progress(learner_events(db, amina.id), "mini", reports.course_outline(db, mini))
+    mine = course_progress(learner_events(db, amina.id), "mini", learning.course_outline(db, mini))
     _cells, row = cells(reports.class_grid(db, cp1, mini, "fr"), "Amina")
     assert (row.done, row.total) == (mine.done, mine.total) == (1, 2)
 

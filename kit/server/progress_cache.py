@@ -12,8 +12,6 @@ import threading
 from collections import OrderedDict
 from typing import Callable, Hashable
 
-import sqlite_utils
-
 from ..core.progress import CourseProgress
 
 SIZE = 2048   # (learner, course) pairs kept: a few classes' worth, a few hundred KB
@@ -37,9 +35,3 @@ class ProgressCache:
                 self._items.popitem(last=False)
         return value
 
-
-def events_version(db: sqlite_utils.Database, learner_id: str, kinds: "tuple[str, ...]") -> int:
-    """How many of these events a learner has (read from the index alone)."""
-    marks = ",".join("?" * len(kinds))
-    return db.execute(f"SELECT COUNT(*) FROM events WHERE learner_id = ? AND kind IN ({marks})",
-                      [learner_id, *kinds]).fetchone()[0]

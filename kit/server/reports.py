@@ -17,36 +17,9 @@ import sqlite_utils
 from ..core import roster
 from ..content import library
 from ..content.quiz import Quiz
+from ..learning import PROGRESS_KINDS, course_outline
 from ..core.events import Event, learner_events, parse_hlc
-from ..core.progress import (DEFAULT_M, DEFAULT_N, CourseProgress, LessonOutline, QuizOutline, course_progress,
-                       quiz_progress)
-
-PROGRESS_KINDS = ("lesson.read", "quiz.answer")
-
-
-# --- what mastery needs of a course ---------------------------------------------------------
-
-def quiz_outline(quiz: "Quiz | None", course: library.Course) -> "QuizOutline | None":
-    """A quiz's answerable and auto-graded questions and its m-of-n rule (the quiz's own,
-    else the course's, else the kit's default); None when there is nothing to answer."""
-    if quiz is None:
-        return None
-    answerable = tuple(q.id for q in quiz.questions if q.type != "description")
-    if not answerable:
-        return None
-    graded = tuple(q.id for q in quiz.questions if q.type not in ("description", "essay"))
-    m, n = ((quiz.mastery_m, quiz.mastery_n) if quiz.mastery_m and quiz.mastery_n
-            else course.mastery or (DEFAULT_M, DEFAULT_N))
-    return QuizOutline(answerable, graded, m, n)
-
-
-def course_outline(db: sqlite_utils.Database, course: library.Course) -> list[LessonOutline]:
-    """The course's lessons in order with their quizzes. Question ids are the same in every
-    language, so the course's first language speaks for all."""
-    lang = course.languages[0]
-    quizzes = library.quizzes(db, course.id, lang)
-    return [LessonOutline(l.lesson_id, quiz_outline(quizzes.get(l.lesson_id), course))
-            for l in library.lessons(db, course.id, lang)]
+from ..core.progress import CourseProgress, course_progress, quiz_progress
 
 
 def event_ms(event: Event) -> int:

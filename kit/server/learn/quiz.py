@@ -1,7 +1,7 @@
 """Quizzes with no JavaScript: forms posted to the server, graded there, feedback shown.
 
 One question per page or the whole quiz on one page, as the course says. Pages show only
-`public_view` of a question (no keys, no credits); the server grades with kit.content.quiz.
+`public_view` of a question (no keys, no credits); kit.learning grades and records answers.
 Each question's form field `t-<id>` is an idempotency token (a UUID made when the page was
 drawn), used as the event's uid: a double tap, a reload or a retried request records the
 answer once, and the page then shows the answer that was recorded. The token also seeds
@@ -17,16 +17,13 @@ from flask import abort, g, render_template, request, url_for
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
-from ...content import library
-from ...content.quiz import Grade, Question, Quiz, grade, public_view
-from ...core.db import transaction
-from ...core.events import append
-from ...core.progress import PASS_SCORE, Attempt, QuizOutline, QuizProgress, quiz_progress
+from ... import learning
+from ...content.quiz import Grade, Question, Quiz, public_view
+from ...core.progress import PASS_SCORE, Attempt, QuizProgress
 from ..i18n import gettext as _
-from ..reports import quiz_outline
 from ..store import get_db
 from . import bp, signed_in
-from .courses import course_or_404, form_uuid, my_events, neighbours
+from .courses import course_or_404, form_uuid
 
 MAX_TEXT = 2000
 
@@ -43,39 +40,21 @@ class Shown:
     grade: "Grade | None" = None
     error: str = ""
 
-
-@dataclass
-class QuizPage:
-    course: library.Course
-    lang: str
-    lesson: library.Lesson
-    quiz: Quiz
-    outline: QuizOutline
-
-    @property
-    def answerable(self) -> list[Question]:
-        return [q for q in self.quiz.questions if q.type != "description"]
-
-    def progress(self) -> QuizProgress:
-        return quiz_progress(my_events(self.course.id, self.lesson.lesson_id, ("quiz.answer",)),
-                             self.course.id, self.lesson.lesson_id, self.outline)
-
-    def render(self, template: str, status: int = 200, **context):
-        _previous, following = neighbours(self.course, self.lesson.lesson_id, self.lang)
-        return render_template(template, page=self, course=self.course, lesson=self.lesson,
-                               following=following, total=len(self.answerable), **context), status
+    def answered(self, answer: learning.Answered) -> None:
+        self.response, self.grade = answer.response, answer.grade
 
 
-def load(pack_id: str, lesson_id: str) -> QuizPage:
-    course = course_or_404(pack_id)
-    lang = course.lang_for(g.lang)
-    db = get_db()
-    lesson = library.lesson(db, pack_id, lesson_id, lang)
-    quiz = library.quiz(db, pack_id, lesson_id, lang)
-    outline = quiz_outline(quiz, course)
-    if lesson is None or quiz is None or outline is None:
+def quiz_or_404(pack_id: str, lesson_id: str) -> learning.QuizPlace:
+    place = learning.find_quiz(get_db(), course_or_404(pack_id), lesson_id, g.lang)
+    if place is None:
         abort(404)
-    return QuizPage(course, lang, lesson, quiz, outline)
+    return place
+
+
+def render(place: learning.QuizPlace, template: str, status: int = 200, **context):
+    _previous, following = learning.neighbours(get_db(), place.lesson)
+    return render_template(template, course=place.course, lesson=place.lesson.lesson, following=following,
+                           total=len(place.answerable), **context), status
 
 
 def show(q: Question, token: "str | None" = None, number: int = 0) -> Shown:
@@ -86,18 +65,18 @@ def show(q: Question, token: "str | None" = None, number: int = 0) -> Shown:
 @bp.route("/c/<pack_id>/<lesson_id>/quiz")
 @signed_in
 def quiz(pack_id: str, lesson_id: str):
-    page = load(pack_id, lesson_id)
-    progress = page.progress()
+    place = quiz_or_404(pack_id, lesson_id)
+    progress = learning.quiz_progress_of(get_db(), g.learner.id, place)
     if progress.current is None and progress.last_complete and not request.args.get("again"):
-        return result(page, progress)
-    if page.course.quiz_display == "all":
-        return page.render("learn/quiz_all.html", shown=[show(q, number=i) for i, q in
-                                                          enumerate(page.answerable, 1)],
-                           descriptions=descriptions_before(page.quiz))
+        return result(place, progress)
+    if place.course.quiz_display == "all":
+        return render(place, "learn/quiz_all.html", shown=[show(q, number=i) for i, q in
+                                                          enumerate(place.answerable, 1)],
+                      descriptions=descriptions_before(place.quiz))
     answered = progress.current.answers if progress.current else {}
-    number, q = next((i, q) for i, q in enumerate(page.answerable, 1) if q.id not in answered)
-    return page.render("learn/quiz_one.html", shown=show(q, number=number),
-                       intro=descriptions_before(page.quiz).get(q.id, []))
+    number, q = next((i, q) for i, q in enumerate(place.answerable, 1) if q.id not in answered)
+    return render(place, "learn/quiz_one.html", shown=show(q, number=number),
+                  intro=descriptions_before(place.quiz).get(q.id, []))
 
 
 def descriptions_before(quiz: Quiz) -> "dict[str, list[Question]]":
@@ -115,56 +94,44 @@ def descriptions_before(quiz: Quiz) -> "dict[str, list[Question]]":
 @bp.route("/c/<pack_id>/<lesson_id>/quiz", methods=["POST"])
 @signed_in
 def answer(pack_id: str, lesson_id: str):
-    page = load(pack_id, lesson_id)
-    if page.course.quiz_display == "all":
-        return answer_all(page)
-    q = page.quiz.find(request.form.get("question", ""))
-    if q is None or q.type == "description":
+    place = quiz_or_404(pack_id, lesson_id)
+    if place.course.quiz_display == "all":
+        return answer_all(place)
+    q = place.quiz.find(request.form.get("question", ""))
+    if q is None or q.id not in place.outline.answerable:
         abort(400)
-    number = [a.id for a in page.answerable].index(q.id) + 1
-    shown = show(q, form_uuid(request.form.get(f"t-{q.id}", "")), number)
+    shown = show(q, form_uuid(request.form.get(f"t-{q.id}", "")), place.number(q))
     response, shown.error = read_response(q, request.form, shown.token)
     if shown.error:
-        return page.render("learn/quiz_one.html", 400, shown=shown, intro=[], form=request.form)
-    record(page, shown, response)
-    progress = page.progress()
-    return page.render("learn/quiz_feedback.html", shown=shown, finished=progress.current is None)
+        return render(place, "learn/quiz_one.html", 400, shown=shown, intro=[], form=request.form)
+    shown.answered(learning.answer_question(get_db(), g.learner.id, place, q, response, shown.token))
+    finished = learning.quiz_progress_of(get_db(), g.learner.id, place).current is None
+    return render(place, "learn/quiz_feedback.html", shown=shown, finished=finished)
 
 
-def answer_all(page: QuizPage):
+def answer_all(place: learning.QuizPlace):
     """The whole quiz posted at once: every question must be answered before any is recorded."""
-    shown = [show(q, form_uuid(request.form.get(f"t-{q.id}", "")), i) for i, q in enumerate(page.answerable, 1)]
+    shown = [show(q, form_uuid(request.form.get(f"t-{q.id}", "")), i) for i, q in enumerate(place.answerable, 1)]
     responses = []
     for s in shown:
         response, s.error = read_response(s.question, request.form, s.token)
         responses.append(response)
     if any(s.error for s in shown):
-        return page.render("learn/quiz_all.html", 400, shown=shown, form=request.form,
-                           descriptions=descriptions_before(page.quiz))
-    with transaction(get_db()):  # the whole quiz or nothing, even if the server dies midway
-        for s, response in zip(shown, responses):
-            record(page, s, response)
-    return result(page, page.progress(), shown)
+        return render(place, "learn/quiz_all.html", 400, shown=shown, form=request.form,
+                      descriptions=descriptions_before(place.quiz))
+    recorded = learning.answer_quiz(get_db(), g.learner.id, place,
+                                    [(s.question, r, s.token) for s, r in zip(shown, responses)])
+    for s, answered in zip(shown, recorded):
+        s.answered(answered)
+    return result(place, learning.quiz_progress_of(get_db(), g.learner.id, place), shown)
 
 
-def record(page: QuizPage, shown: Shown, response: object) -> None:
-    """Append the answer (once per token) and keep, for display, what was recorded."""
-    q = shown.question
-    marked = grade(q, response)
-    event, _created = append(get_db(), "quiz.answer", {
-        "pack": page.course.id, "lesson": page.lesson.lesson_id, "lang": page.lang, "question": q.id,
-        "credit": marked.credit, "correct": marked.correct, "response": response},
-        learner_id=g.learner.id, token=shown.token)
-    shown.response = event.body.get("response")
-    shown.grade = grade(q, shown.response)
-
-
-def result(page: QuizPage, progress: QuizProgress, shown: "list[Shown] | None" = None):
+def result(place: learning.QuizPlace, progress: QuizProgress, shown: "list[Shown] | None" = None):
     attempt: Attempt = progress.last_complete
-    marks = [(q, attempt.answers.get(q.id)) for q in page.answerable]
-    return page.render("learn/quiz_result.html", progress=progress, attempt=attempt, marks=marks,
-                       shown=shown or [], pass_score=PASS_SCORE, again=url_for("learn.quiz", pack_id=page.course.id,
-                                                        lesson_id=page.lesson.lesson_id, again=1))
+    marks = [(q, attempt.answers.get(q.id)) for q in place.answerable]
+    return render(place, "learn/quiz_result.html", progress=progress, attempt=attempt, marks=marks,
+                  shown=shown or [], pass_score=PASS_SCORE,
+                  again=url_for("learn.quiz", pack_id=place.course.id, lesson_id=place.lesson.lesson.lesson_id, again=1))
 
 
 def read_response(q: Question, form: MultiDict, seed: str) -> "tuple[object, str]":

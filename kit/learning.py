@@ -1,0 +1,192 @@
+"""What a learner does, as verbs: find a lesson, read it, open its quiz, answer a question or a
+whole quiz, see a course's progress. Every face calls these (the web's forms, the phone's
+offline queue, the demo generator), so an answer counts the same whichever way it arrives.
+
+Plain data in and out, no Flask: installed content comes from kit.content.library, answers are
+graded by kit.content.quiz, recorded as events (kit.core.events) and turned into progress by the
+rules of kit.core.progress.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Hashable, Sequence
+
+import sqlite_utils
+
+from .content import library
+from .content.quiz import Grade, Question, Quiz, grade
+from .core.db import transaction
+from .core.events import append, count_learner_events, learner_events
+from .core.progress import (DEFAULT_M, DEFAULT_N, CourseProgress, LessonOutline, QuizOutline, QuizProgress,
+                            course_progress, quiz_progress)
+
+PROGRESS_KINDS = ("lesson.read", "quiz.answer")
+
+
+# --- what mastery needs of a course -------------------------------------------------------------
+
+def quiz_outline(quiz: "Quiz | None", course: library.Course) -> "QuizOutline | None":
+    """A quiz's answerable and auto-graded questions and its m-of-n rule (the quiz's own,
+    else the course's, else the kit's default); None when there is nothing to answer."""
+    if quiz is None:
+        return None
+    answerable = tuple(q.id for q in quiz.questions if q.type != "description")
+    if not answerable:
+        return None
+    graded = tuple(q.id for q in quiz.questions if q.type not in ("description", "essay"))
+    m, n = ((quiz.mastery_m, quiz.mastery_n) if quiz.mastery_m and quiz.mastery_n
+            else course.mastery or (DEFAULT_M, DEFAULT_N))
+    return QuizOutline(answerable, graded, m, n)
+
+
+def course_outline(db: sqlite_utils.Database, course: library.Course) -> list[LessonOutline]:
+    """The course's lessons in order with their quizzes. Question ids are the same in every
+    language, so the course's first language speaks for all."""
+    lang = course.languages[0]
+    quizzes = library.quizzes(db, course.id, lang)
+    return [LessonOutline(l.lesson_id, quiz_outline(quizzes.get(l.lesson_id), course))
+            for l in library.lessons(db, course.id, lang)]
+
+
+# --- courses and lessons ------------------------------------------------------------------------
+
+ProgressCache = Callable[[Hashable, Callable[[], CourseProgress]], CourseProgress]
+
+
+def progress_in(db: sqlite_utils.Database, learner_id: str, course: library.Course,
+                cached: "ProgressCache | None" = None) -> CourseProgress:
+    """A learner's progress in a course, from their events. `cached(key, compute)` may keep it:
+    the key changes when the learner's events or the installed course change."""
+    def compute() -> CourseProgress:
+        events = learner_events(db, learner_id, PROGRESS_KINDS, {"pack": course.id})
+        return course_progress(events, course.id, course_outline(db, course))
+    if cached is None:
+        return compute()
+    key = (learner_id, course.id, course.version, course.installed_at,
+           count_learner_events(db, learner_id, PROGRESS_KINDS))
+    return cached(key, compute)
+
+
+@dataclass(frozen=True)
+class CourseLine:
+    course: library.Course
+    progress: CourseProgress
+
+
+def my_courses(db: sqlite_utils.Database, learner_id: str,
+               cached: "ProgressCache | None" = None) -> "tuple[list[CourseLine], CourseLine | None]":
+    """Every installed course with the learner's progress, and the one to continue: the course
+    studied last that is not finished yet (None when there is none)."""
+    lines = [CourseLine(c, progress_in(db, learner_id, c, cached)) for c in library.list_courses(db)]
+    ongoing = [l for l in lines if l.progress.resume() and l.progress.started]
+    current = max(ongoing, key=lambda l: l.progress.last_activity_ms or 0, default=None)
+    return lines, current
+
+
+@dataclass(frozen=True)
+class LessonPlace:
+    """A lesson as a learner finds it, in the language shown."""
+    course: library.Course
+    lang: str
+    lesson: library.Lesson
+
+
+def find_lesson(db: sqlite_utils.Database, course: library.Course, lesson_id: str,
+                wanted_lang: str) -> "LessonPlace | None":
+    """The lesson in the learner's language if the course has it, else in the course's first."""
+    lang = course.lang_for(wanted_lang)
+    found = library.lesson(db, course.id, lesson_id, lang)
+    return LessonPlace(course, lang, found) if found else None
+
+
+def neighbours(db: sqlite_utils.Database, place: LessonPlace) -> "tuple[library.LessonInfo | None, library.LessonInfo | None]":
+    """The lessons before and after this one in the course, or None at either end."""
+    ordered = library.lessons(db, place.course.id, place.lang)
+    i = [l.lesson_id for l in ordered].index(place.lesson.lesson_id)
+    return (ordered[i - 1] if i > 0 else None), (ordered[i + 1] if i + 1 < len(ordered) else None)
+
+
+def times_read(db: sqlite_utils.Database, learner_id: str, place: LessonPlace) -> int:
+    """How often the learner read this lesson to its end (it names the next read's token)."""
+    return count_learner_events(db, learner_id, ("lesson.read",),
+                                {"pack": place.course.id, "lesson": place.lesson.lesson_id})
+
+
+def read_lesson(db: sqlite_utils.Database, learner_id: str, place: LessonPlace, token: str) -> bool:
+    """Record that the learner read the lesson to its end; once per token. True if new."""
+    _event, created = append(db, "lesson.read", {"pack": place.course.id, "lesson": place.lesson.lesson_id,
+                                                  "lang": place.lang}, learner_id=learner_id, token=token)
+    return created
+
+
+# --- quizzes ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class QuizPlace:
+    """A lesson's quiz in the language shown, with what mastery needs of it."""
+    lesson: LessonPlace
+    quiz: Quiz
+    outline: QuizOutline
+
+    @property
+    def course(self) -> library.Course:
+        return self.lesson.course
+
+    @property
+    def answerable(self) -> list[Question]:
+        return [q for q in self.quiz.questions if q.id in self.outline.answerable]
+
+    def number(self, question: Question) -> int:
+        """The question's place among the answerable ones, from 1."""
+        return [q.id for q in self.answerable].index(question.id) + 1
+
+
+def find_quiz(db: sqlite_utils.Database, course: library.Course, lesson_id: str,
+              wanted_lang: str) -> "QuizPlace | None":
+    place = find_lesson(db, course, lesson_id, wanted_lang)
+    if place is None:
+        return None
+    quiz = library.quiz(db, course.id, lesson_id, place.lang)
+    outline = quiz_outline(quiz, course)
+    return QuizPlace(place, quiz, outline) if outline else None
+
+
+def quiz_progress_of(db: sqlite_utils.Database, learner_id: str, place: QuizPlace) -> QuizProgress:
+    """Every pass the learner made through this quiz, and whether it is mastered."""
+    pack, lesson = place.course.id, place.lesson.lesson.lesson_id
+    events = learner_events(db, learner_id, ("quiz.answer",), {"pack": pack, "lesson": lesson})
+    return quiz_progress(events, pack, lesson, place.outline)
+
+
+@dataclass(frozen=True)
+class Answered:
+    """An answer as recorded: the response kept (the first one, for a repeated token), its
+    grade, and whether this call recorded it."""
+    question: Question
+    response: object
+    grade: Grade
+    recorded: bool
+
+
+def answer_question(db: sqlite_utils.Database, learner_id: str, place: QuizPlace, question: Question,
+                    response: object, token: str) -> Answered:
+    """Grade a response and record it, once per token: a double tap, a reload or an answer
+    queued on a phone and sent twice counts once, and gets back what was recorded first."""
+    marked = grade(question, response)
+    event, created = append(db, "quiz.answer", {
+        "pack": place.course.id, "lesson": place.lesson.lesson.lesson_id, "lang": place.lesson.lang,
+        "question": question.id, "credit": marked.credit, "correct": marked.correct, "response": response},
+        learner_id=learner_id, token=token)
+    if not created:
+        response = event.body.get("response")
+        marked = grade(question, response)
+    return Answered(question, response, marked, created)
+
+
+def answer_quiz(db: sqlite_utils.Database, learner_id: str, place: QuizPlace,
+                answers: Sequence["tuple[Question, object, str]"]) -> list[Answered]:
+    """A whole quiz answered at once, (question, response, token) each: all recorded or none,
+    even if the server stops midway."""
+    with transaction(db):
+        return [answer_question(db, learner_id, place, q, response, token) for q, response, token in answers]
