@@ -3,6 +3,7 @@
 import pytest
 
 from kit.core import roster
+from kit import learning
 from kit.server import reports
 from kit.content import library
 from kit.core.progress import course_progress
