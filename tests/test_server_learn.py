@@ -87,6 +87,20 @@ def test_the_lesson_title_comes_before_its_minutes_and_goals(learner):
     assert without.index("<h1>La sécurité du téléphone</h1>") < without.index("3 minutes")
 
 
+def test_the_page_heading_is_the_title_the_learner_tapped_and_sections_come_below_it():
+    from kit.content.render import render_lesson
+    html = render_lesson("# Votre téléphone\n\nTexte.\n\n## 1. Les mises à jour\n\nPlus.", "Protéger son smartphone")
+    assert "<h1" not in html                                  # the page's only <h1> is the title
+    assert html.startswith("<h2>Votre téléphone</h2>") and "<h3>1. Les mises à jour</h3>" in html
+    repeated = render_lesson("# Protéger  son *smartphone*\n\nTexte.", "Protéger son smartphone")
+    assert repeated == "<p>Texte.</p>"                        # a first heading repeating the title goes
+
+
+def test_a_lesson_page_has_one_h1_its_title(learner):
+    page = learner.get("/c/mini/passwords").text
+    assert page.count("<h1") == 1 and "<h1>Les mots de passe</h1>" in page
+
+
 def test_an_arabic_learner_gets_the_arabic_lesson_right_to_left(learner):
     learner.get("/lang/ar")
     page = learner.get("/c/mini/passwords")

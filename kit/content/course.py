@@ -15,7 +15,7 @@ import yaml
 
 from ..core.errors import ContentError, Problem, QuizError
 from .quiz import Quiz, load_quiz
-from .render import local_links, render_markdown
+from .render import local_links, render_lesson
 
 LESSON_FILE = re.compile(r"^(?P<stem>(?P<num>\d+)-(?P<slug>[a-z0-9][a-z0-9-]*))\.(?P<lang>[a-z]{2})\.md$")
 QUIZ_FILE = re.compile(r"^(?P<stem>\d+-[a-z0-9][a-z0-9-]*)\.(?P<lang>[a-z]{2})\.(?:quiz\.ya?ml|gift)$")
@@ -187,7 +187,7 @@ def _read_lesson(root: Path, path: Path, m: "re.Match[str]", course: Course, pro
     if not isinstance(order, int):
         problems.append(Problem(path, 2, "order must be a whole number"))
         order = int(m["num"])
-    html = render_markdown(body)
+    html = render_lesson(body, str(title or ""))
     for target in local_links(html):
         _check_link(root, path, body, body_line, target, problems)
     return Lesson(lesson_id, lang, order, str(title or ""), minutes, [str(o) for o in objectives], html, path.name)

@@ -47,6 +47,25 @@ def render_markdown(text: str) -> str:
     return sanitize(html)
 
 
+_HEADING = re.compile(r"<(/?)h([1-6])\b")
+_LEADING_HEADING = re.compile(r"\s*<h2\b[^>]*>(.*?)</h2>\s*", re.S)
+
+
+def render_lesson(text: str, title: str) -> str:
+    """A lesson's body under the page's own <h1>, its title: the author's headings move one
+    level down (a "# ..." section is an <h2>), and a first heading that only repeats the title
+    is dropped, so a learner sees the title they tapped once, at the top."""
+    html = _HEADING.sub(lambda m: f"<{m.group(1)}h{min(int(m.group(2)) + 1, 6)}", render_markdown(text))
+    first = _LEADING_HEADING.match(html)
+    if first and _plain(first.group(1)) == _plain(title):
+        html = html[first.end():]
+    return html
+
+
+def _plain(html: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", "", html).split()).casefold()
+
+
 def render_inline(text: str) -> str:
     """Render one line of Markdown (a question, an answer) without the wrapping <p>."""
     html = render_markdown(text).strip()

@@ -53,16 +53,6 @@ def bdi(text: str) -> Markup:
     return Markup("<bdi>%s</bdi>") % escape(text)
 
 
-@bp.app_template_filter("split_heading")
-def split_heading(html: str) -> "tuple[str, str]":
-    """A lesson's own leading <h1> and the rest, so the title stays above minutes and goals."""
-    start = html.lstrip()
-    end = start.find("</h1>")
-    if start.startswith("<h1") and end >= 0:
-        return start[:end + 5], start[end + 5:]
-    return "", html
-
-
 @bp.app_template_global("here")
 def here() -> str:
     return request.full_path.rstrip("?")
