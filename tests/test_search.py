@@ -146,9 +146,11 @@ def test_english_is_stemmed(library):
     assert found(library, "protecting", "en") == ["passwords"]
 
 
-def test_quiz_text_is_searched(library):
-    assert found(library, "length", "en") == ["passwords"]
-    assert found(library, "installer", "fr") == ["passwords"]
+def test_quiz_questions_are_searched_but_never_their_answers(library):
+    assert found(library, "jour", "fr") == ["passwords"]          # in the question
+    assert found(library, "installer", "fr") == []                # the right answer
+    assert found(library, "ignorer", "fr") == []                  # a wrong one
+    assert found(library, "length", "en") == []
 
 
 # ------------------------------------------------------------------------------ languages
@@ -413,9 +415,9 @@ def test_plain_text_keeps_words_and_drops_markup():
     assert plain_text(html) == "Titre Un mot de passe&co un cadenas"
 
 
-def test_quiz_text_reads_questions_and_answers_and_tolerates_the_rest():
+def test_quiz_text_reads_questions_only_and_tolerates_the_rest():
     quiz = {"questions": [{"id": "a", "text": "Combien ?", "answers": [{"text": "Deux"}, {"value": 2}]},
                           {"id": "b", "type": "matching", "pairs": [["x", "y"]]}, "junk"],
             "mastery": {"m": 3, "n": 5}}
-    assert quiz_text(json.dumps(quiz)) == "Combien ? · Deux"
+    assert quiz_text(json.dumps(quiz)) == "Combien ?"
     assert quiz_text("not json") == quiz_text("[]") == quiz_text('{"questions": 3}') == ""

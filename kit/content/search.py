@@ -6,7 +6,7 @@ or a long-lived `SearchService` answers a learner's query in one language.
 
 What the index holds:
 - one document per lesson and language: the pack, lesson and language ids, the title, and the
-  lesson's text (title, HTML stripped to plain text, then its quiz's questions and answers),
+  lesson's text (title, HTML stripped to plain text, then its quiz's questions, not their answers),
   stored for display and snippets;
 - one vocabulary document per pack and language: its words, folded and unstemmed, repeated
   by how many lessons use them (log scale) so that "did you mean" prefers common words, and
@@ -47,7 +47,6 @@ import unicodedata
 from collections import Counter, OrderedDict, defaultdict
 from dataclasses import dataclass, field, replace
 from html.parser import HTMLParser
-from itertools import chain
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -65,7 +64,7 @@ from .analyzers import ANY, LANGUAGES, STOP_WORDS, WORD, analyzer, bucket, words
 from ..core.textfold import fold
 
 # Bump when the schema or what the analyzers produce changes: older indexes are then rebuilt.
-INDEX_NAME = "lessons_v1"
+INDEX_NAME = "lessons_v2"   # v2: quizzes give their questions only, never their answers
 
 TITLE_BOOST = 3.0
 MAX_QUERY_CHARS = 200       # a search box, not a document: longer input is cut
@@ -349,21 +348,15 @@ def plain_text(lesson_html: str) -> str:
 
 
 def quiz_text(quiz_json: str) -> str:
-    """Question and answer texts of a stored quiz; anything else in it is ignored."""
+    """The question texts of a stored quiz. Never its answers: a search must not give away what
+    a quiz asks (a short answer's accepted forms, the right option among the wrong ones)."""
     try:
         quiz = json.loads(quiz_json)
     except (TypeError, ValueError):
         return ""
     questions = quiz.get("questions") if isinstance(quiz, dict) else None
-    texts: list[str] = []
-    for question in questions if isinstance(questions, list) else []:
-        if not isinstance(question, dict):
-            continue
-        answers = question.get("answers")
-        for item in chain([question], answers if isinstance(answers, list) else []):
-            if isinstance(item, dict) and isinstance(item.get("text"), str):
-                # Question text may be Markdown or HTML: keep its words only.
-                texts.append(plain_text(item["text"]))
+    texts = [plain_text(q["text"]) for q in (questions if isinstance(questions, list) else [])
+             if isinstance(q, dict) and isinstance(q.get("text"), str)]  # Markdown or HTML: words only
     return " · ".join(t for t in texts if t)
 
 
