@@ -22,17 +22,15 @@ from ..store import get_db
 from . import bp
 
 PIN_LENGTH = 4
-# How each picture of roster.PICTURES looks, and its name for screen readers.
-PICTURE_FACES = {"cat": "🐱", "dog": "🐶", "fish": "🐟", "sun": "🌞", "moon": "🌙", "star": "⭐",
-                 "tree": "🌳", "flower": "🌸", "apple": "🍎", "car": "🚗", "ball": "⚽", "house": "🏠"}
+# The name of each picture of roster.PICTURES (the drawings are in learn/_pictures.html).
 PICTURE_NAMES = {"cat": N_("cat"), "dog": N_("dog"), "fish": N_("fish"), "sun": N_("sun"),
                  "moon": N_("moon"), "star": N_("star"), "tree": N_("tree"), "flower": N_("flower"),
                  "apple": N_("apple"), "car": N_("car"), "ball": N_("ball"), "house": N_("house")}
 
 
-def pictures() -> list[tuple[str, str, str]]:
-    """(id, face, translated name) of each picture, in a fixed order."""
-    return [(p, PICTURE_FACES[p], _(PICTURE_NAMES[p])) for p in roster.PICTURES]
+def pictures() -> list[tuple[str, str]]:
+    """(id, translated name) of each picture, in a fixed order."""
+    return [(p, _(PICTURE_NAMES[p])) for p in roster.PICTURES]
 
 
 def no_store(view: Callable) -> Callable:
