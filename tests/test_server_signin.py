@@ -59,7 +59,7 @@ def test_arabic_indic_digits_are_a_pin_too(client, inst):
 def test_a_wrong_pin_says_so_in_the_learners_language(client, inst):
     klass, learner = make_learner(inst.db)
     resp = sign_in(client, klass, learner, pin="9999", lang="fr")
-    assert resp.status_code == 200 and "Ce code n'est pas le bon" in text(resp)
+    assert resp.status_code == 200 and "Ce code PIN n'est pas le bon" in text(resp)
     assert client.get("/").status_code == 303          # still not signed in
 
 

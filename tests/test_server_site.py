@@ -179,3 +179,15 @@ def test_translations_keep_their_placeholders():
                 wanted = set(re.findall(r"%\((\w+)\)", ids[-1])) - {"num"}
                 for s in (message.string if isinstance(message.string, tuple) else (message.string,)):
                     assert wanted <= set(re.findall(r"%\((\w+)\)", s)), (lang, message.id, s)
+
+
+def test_one_word_per_idea_in_each_language():
+    """A course is not a lesson, and a PIN is not a class code, in the words a learner reads."""
+    from kit.server.i18n import load_catalogs
+    catalogs = load_catalogs()
+    ar, fr = catalogs["ar"].gettext, catalogs["fr"].gettext
+    lesson, course = ar("Next lesson"), ar("Back to the course")
+    assert "الدرس" in lesson and "الدرس" not in course and "الدورة" in course
+    assert "الدرس" not in ar("My courses") and "الدرس" not in ar("You have finished this course!")
+    assert "PIN" in fr("Your PIN") and "PIN" not in fr("Or type your class code")
+    assert "القن السري" in ar("That PIN is not right. Try again.") and "رمز" in ar("Or type your class code")
