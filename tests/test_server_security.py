@@ -1,5 +1,5 @@
-"""Findings of the security review of the web side, each kept as a rule that would fail again
-if the hole came back: redirects, wrong-code limits, self-registration, sessions, coaches."""
+"""Holes once found in the web side, each kept as a rule that would fail again if the hole
+came back: redirects, wrong-code limits, self-registration, sessions, coaches."""
 
 from __future__ import annotations
 

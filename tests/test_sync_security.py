@@ -1,5 +1,5 @@
 """Sync under attack: what an impostor hub, a dishonest school or a hostile USB stick can do,
-each found by a review and proven before it was fixed. Nothing here may ever pass again."""
+each shown to work against an earlier kit before it was fixed. Nothing here may ever pass again."""
 
 from __future__ import annotations
 
