@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Web server figures, as `name: value` lines for scripts/bench (budgets: docs in DESIGN.md).
+"""Web server figures, as `name: value` lines for scripts/bench (budgets: docs/design.md).
 
 Everything is measured against a real `kit serve` on loopback serving the sample courses to a
 class of 40 learners (tests/livesite.py builds it with the `kit` command):
@@ -53,7 +53,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PHONE_UA = ("Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) "
             "Chrome/120.0.0.0 Mobile Safari/537.36")
-# DESIGN.md's cheap phone on regular 3G.
+# docs/design.md's cheap phone on regular 3G.
 THREE_G = {"offline": False, "latency": 300, "downloadThroughput": 750 * 1024 / 8,
            "uploadThroughput": 250 * 1024 / 8}
 CPU_SLOWDOWN = 4
@@ -279,7 +279,7 @@ def answer_question(lesson_id: str, quizzes: "dict[str, Quiz]"):
 
 
 def pinned(cpu: int):
-    """For preexec_fn: run the server on one core only (DESIGN.md's budget is per core)."""
+    """For preexec_fn: run the server on one core only (docs/design.md's budget is per core)."""
     def pin() -> None:
         os.sched_setaffinity(0, {cpu})
     return pin

@@ -11,7 +11,7 @@ import pytest
 from kit.core import accounts, roster
 from kit.core.events import append
 
-from server_support import app, client, csrf_of  # noqa: F401  (fixtures)
+from server_support import csrf_of
 
 PASSWORD = "correct horse"
 

@@ -1,4 +1,6 @@
-"""Fixtures that build real things: data dirs, SQLite files, keys."""
+"""Fixtures that build real things: data dirs, SQLite files, keys; and, from the support
+modules registered below as plugins, apps and clients, staff, a hub with two schools, a browser.
+Every test file gets every fixture by name; it imports only plain helpers."""
 
 from __future__ import annotations
 
@@ -9,6 +11,13 @@ import pytest
 
 from kit.core.config import DataDir
 from kit.core.instance import init_instance
+
+pytest_plugins = [
+    "server_support",   # app, client, learner_client
+    "coach_support",    # admin, coach
+    "syncworld",        # world: a hub and two enrolled schools
+    "browser_support",  # site, browser, phone, shots (skip without /usr/bin/chromium)
+]
 
 ROOT = Path(__file__).resolve().parent.parent
 MINI = ROOT / "tests" / "courses" / "mini"     # a tiny fr/ar/en course with every question type

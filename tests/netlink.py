@@ -20,16 +20,15 @@ import waitress
 from flask import Flask
 
 from kit.core.config import DataDir
-from kit.server.store import Store
-from kit.sync.hub import create_sync_blueprint
+from kit.server import hub, store as kit_store
 
 
 @contextmanager
 def served(data: DataDir):
     """The sync endpoints of one data dir on a free loopback port; yields the base URL."""
     app = Flask("hub")
-    app.extensions["kit"] = store = Store(data)
-    app.register_blueprint(create_sync_blueprint(), url_prefix="/sync")
+    store = kit_store.init_app(app, data)
+    app.register_blueprint(hub.bp)
     server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
     stopping = threading.Event()
 

@@ -13,8 +13,7 @@ import unicodedata
 
 import pytest
 
-from browser_support import (PHONE_WIDTH, answer, browser, html_attrs, numbers, page_width, phone,  # noqa: F401
-                             shots, sign_in, site)
+from browser_support import PHONE_WIDTH, answer, html_attrs, numbers, page_width, sign_in
 
 pytestmark = pytest.mark.browser
 

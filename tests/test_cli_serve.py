@@ -81,7 +81,7 @@ def test_kit_serve_hub_takes_the_hub_role_and_answers_sync(data, inst):
 
 def test_a_huge_request_body_is_refused_before_it_is_read(server):
     """waitress buffers a body before Flask can refuse it: the server must say 413 at once,
-    not swallow hundreds of megabytes first (the reviewer's 300 MB POST)."""
+    not swallow hundreds of megabytes first (a 300 MB POST once did)."""
     base, _ = server
     get(base + "healthz")
     port = int(base.rsplit(":", 1)[1].strip("/"))

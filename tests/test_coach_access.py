@@ -8,7 +8,7 @@ import pytest
 from kit.core import accounts, roster
 from kit.server.coach import STAFF_HOURS
 
-from coach_support import PASSWORD, admin, app, client, coach, staff_sign_in  # noqa: F401
+from coach_support import PASSWORD, staff_sign_in
 from server_support import csrf_of, make_learner, sign_in, text
 
 

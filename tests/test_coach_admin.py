@@ -8,7 +8,7 @@ from kit.core import accounts, roster
 from kit.cli import main
 from kit.core.events import learner_events
 
-from coach_support import PASSWORD, admin, app, client, coach, grid, post_form, staff_sign_in  # noqa: F401
+from coach_support import PASSWORD, grid, post_form, staff_sign_in
 from server_support import make_learner, sign_in, text
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from kit.core import accounts, records, roster
 
-from coach_support import admin, answer, app, client, coach, grid, phone_pass, read  # noqa: F401
+from coach_support import answer, grid, phone_pass, read
 from server_support import csrf_of, hidden, make_learner, sign_in, text
 
 

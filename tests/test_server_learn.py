@@ -8,8 +8,7 @@ import pytest
 from kit.core import roster
 from kit.core.events import learner_events
 
-from server_support import (app, client, csrf_of, hidden, learner_client, make_learner, sign_in,  # noqa: F401
-                            text)
+from server_support import csrf_of, hidden, make_learner, sign_in, text
 
 QUIZ = "/c/mini/passwords/quiz"
 

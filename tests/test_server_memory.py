@@ -1,4 +1,4 @@
-"""`kit serve` keeps its memory small under a classroom's load (DESIGN.md: ≤ 80 MB).
+"""`kit serve` keeps its memory small under a classroom's load (docs/design.md: ≤ 80 MB).
 
 Each PIN check takes argon2's 4 MiB on one of the server's threads; glibc would keep that
 block in the thread's own arena, 4 MiB and more per thread for as long as the server runs

@@ -1,5 +1,5 @@
-"""Findings of the security review of the web side, each kept as a rule that would fail again
-if the hole came back: redirects, wrong-code limits, self-registration, sessions, coaches."""
+"""Holes once found in the web side, each kept as a rule that would fail again if the hole
+came back: redirects, wrong-code limits, self-registration, sessions, coaches."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from kit.core.events import Event, events_after, insert_foreign
 from kit.core.instance import init_instance
 from kit.server.site import local_path
 
-from coach_support import PASSWORD, admin, coach, staff_sign_in  # noqa: F401  (fixtures)
-from server_support import app, client, csrf_of, sign_in  # noqa: F401  (fixtures)
+from coach_support import PASSWORD, staff_sign_in
+from server_support import csrf_of, sign_in
 
 # --- redirects stay on this server (M1) ---------------------------------------------------------
 

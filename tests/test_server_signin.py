@@ -6,7 +6,7 @@ from email.utils import parsedate_to_datetime
 from kit.core import records, roster
 from kit.core.events import learner_events
 
-from server_support import app, client, csrf_of, hidden, learner_client, make_learner, sign_in, text  # noqa: F401
+from server_support import csrf_of, hidden, make_learner, sign_in, text
 
 
 def test_a_visitor_is_sent_to_choose_a_class(client, inst):

@@ -15,7 +15,6 @@ from kit.server import create_app
 from kit.server.i18n import CATALOGS, choose_lang
 
 from conftest import corpus
-from server_support import app, client, learner_client  # noqa: F401  (fixtures)
 
 SERVER = Path(__file__).resolve().parent.parent / "kit" / "server"
 

@@ -16,7 +16,7 @@ from kit.core.errors import BundleError
 from kit.core.events import version_vector
 from kit.core.keys import SigningKey
 from kit.sync.bundle import export_bundle, import_bundle, read_bundle
-from syncworld import activity, bulk_events, db_files, dump, enrol, forge, read_manifest, server, truth, world  # noqa: F401 -- a fixture
+from syncworld import activity, bulk_events, db_files, dump, enrol, forge, read_manifest, server, truth
 
 
 def test_export_writes_every_event_and_the_manifest_says_what(world):

@@ -1,5 +1,5 @@
 """Sync under attack: what an impostor hub, a dishonest school or a hostile USB stick can do,
-each found by a review and proven before it was fixed. Nothing here may ever pass again."""
+each shown to work against an earlier kit before it was fixed. Nothing here may ever pass again."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from kit.sync.bundle import export_bundle, import_bundle
 from kit.sync.client import pull, push
 from kit.sync.usb import addressed_to, visit
 from netlink import self_signed, served, tls_front
-from syncworld import activity, db_files, dump, enrol, forge, read_manifest, server, truth, world  # noqa: F401 -- a fixture
+from syncworld import activity, db_files, dump, enrol, forge, read_manifest, server, truth
 
 FAST = {"backoff": 0.01, "max_backoff": 0.02, "attempts": 2}
 

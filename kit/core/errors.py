@@ -43,6 +43,10 @@ class SyncError(KitError):
     """A hub exchange failed in a way the user must act on."""
 
 
+class UploadError(SyncError):
+    """An upload's bytes are not the file it names (cut short or damaged): send it again."""
+
+
 class RosterError(KitError):
     """A class, learner or staff account cannot be made or found as asked."""
 

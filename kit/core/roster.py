@@ -313,7 +313,7 @@ class TooManyRegistrations(RosterError):
 
 def registration_rules(class_id: str, address: str) -> list[limits.Rule]:
     """How many learners may add themselves: a classroom of phones joining at the start of the
-    year fits; one phone making names by the thousand (the review made 1,578 in 20 s) does not."""
+    year fits; one phone making names by the thousand (a scripted phone made 1,578 in 20 s) does not."""
     return [limits.Rule(f"join-addr:{address}", JOINS_PER_ADDRESS, JOIN_WINDOW_S),
             limits.Rule(f"join-class:{class_id}", JOINS_PER_CLASS_HOUR, 3600),
             limits.Rule(f"join-class-day:{class_id}", JOINS_PER_CLASS_DAY, 24 * 3600)]

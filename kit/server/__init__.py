@@ -2,9 +2,10 @@
 
 `create_app(config)` builds the Flask app for one data dir; `kit serve` runs it under waitress.
 Blueprints by audience: `site` (what every page shares: stylesheet, media, language, errors),
-`learn` (sign-in, courses, lessons, quizzes, search) and `coach` (/staff: teachers' progress
-reports and the admin's roster forms). Views are thin: they call
-kit.core.roster, kit.core.progress and kit.content.library, and render.
+`learn` (sign-in, courses, lessons, quizzes, search), `coach` (/staff: teachers' progress
+reports and the admin's roster forms) and `hub` (/sync: signed JSON for other kit servers).
+Views are thin: they call kit.core.roster, kit.core.progress, kit.content.library and
+kit.sync, and render or answer.
 
 Config keys (a dict): DATA (the data dir; required), DEFAULT_LANG ("fr"), SESSION_DAYS (60),
 SECURE_COOKIES (False: a hotspot serves plain http; set True behind https), TESTING.
@@ -23,9 +24,8 @@ from ..core.config import DataDir
 from ..content.search import update_index
 from ..core.errors import ConfigError
 from ..core.instance import open_instance
-from . import compression, csrf, i18n, site
+from . import compression, csrf, hub, i18n, site, store
 from .progress_cache import ProgressCache
-from .store import Store
 
 
 def create_app(config: "Mapping[str, Any] | None" = None) -> Flask:
@@ -55,18 +55,17 @@ def create_app(config: "Mapping[str, Any] | None" = None) -> Flask:
         KIT_BUILD=build_id(),  # page validators change when the server's pages change
     )
     app.config.update(config)
-    app.extensions["kit"] = Store(data)
+    store.init_app(app, data)
     app.extensions["progress"] = ProgressCache()
     app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True  # fewer bytes on the wire
 
     i18n.init_app(app, default_lang)
-    csrf.init_app(app)
+    # The hub's endpoints are for machines, each request signed by a device key: no form tokens.
+    csrf.init_app(app, exempt=[hub.bp])
     site.init_app(app)
     from .learn import bp as learn_bp
     app.register_blueprint(learn_bp)
-    # Hub sync: JSON endpoints for enrolled peers only, every request signed by a device key.
-    from ..sync.hub import create_sync_blueprint
-    app.register_blueprint(create_sync_blueprint(), url_prefix="/sync")
+    app.register_blueprint(hub.bp)
     from .coach import bp as coach_bp
     app.register_blueprint(coach_bp)
     compression.init_app(app)

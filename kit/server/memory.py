@@ -1,4 +1,4 @@
-"""Memory of a long-running `kit serve` on a small machine (DESIGN.md: ≤ 80 MB on a 1 GB Pi).
+"""Memory of a long-running `kit serve` on a small machine (docs/design.md: ≤ 80 MB on a 1 GB Pi).
 
 glibc's malloc gives server threads arenas of their own and keeps what is freed in them; after
 a large block is freed it also raises its mmap threshold, so later large blocks come from those

@@ -1,7 +1,8 @@
 """The app's hold on a data dir: one SQLite connection per server thread.
 
 Waitress serves with a fixed pool of threads; each opens its connection on first use and
-keeps it (WAL lets them read while one writes). Views get it with `get_db()`.
+keeps it (WAL lets them read while one writes). The app factory hands the data dir to
+`init_app`; views get the connection with `get_db()` and the data dir with `get_store()`.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import threading
 
 import sqlite_utils
-from flask import current_app
+from flask import Flask, current_app
 
 from ..core.config import DataDir
 from ..core.db import open_db
@@ -44,6 +45,12 @@ class Store:
                 db.conn.close()
             self._open.clear()
         self._local = threading.local()
+
+
+def init_app(app: Flask, data: DataDir) -> Store:
+    """Give `app` its hold on `data`; the one place that puts it where `get_store` finds it."""
+    store = app.extensions["kit"] = Store(data)
+    return store
 
 
 def get_store() -> Store:

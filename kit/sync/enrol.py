@@ -117,3 +117,11 @@ def redeem(db: sqlite_utils.Database, text: str, text_mac: str) -> "tuple[Enrolm
                 db.execute("UPDATE sync_enrol_codes SET used_by = ? WHERE key = ?", [enrolment.device_id, key_hex])
             return enrolment, key
     raise TrustError("the code is wrong, used or expired; ask the hub for a new one (`kit sync enrol --code`)")
+
+
+def enrol_by_code(inst: Instance, text: str, text_mac: str) -> "tuple[str, str]":
+    """On the hub: redeem a school's enrolment sent with a one-time code, and answer with this
+    server's own enrolment and its MAC under the same code: (enrolment text, mac)."""
+    _, key = redeem(inst.db, text, text_mac)
+    mine = own_enrolment(inst).text()
+    return mine, mac(key, mine)

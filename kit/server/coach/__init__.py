@@ -7,7 +7,7 @@ the session), so a teacher's phone lent to a learner never carries the teacher's
 also ends after STAFF_HOURS, or when the account's password changes. A learner's session
 gets a 403 on every page here.
 
-Who sees what (DESIGN.md, least privilege): an admin sees and does everything; a coach sees
+Who sees what (docs/design.md, least privilege): an admin sees and does everything; a coach sees
 only the classes this server's admin assigned them (kit.core.accounts), and changes nothing.
 """
 
