@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from kit import accounts, roster
+from kit.core import accounts, roster, signin
 from kit.server.coach import STAFF_HOURS
 
 from coach_support import PASSWORD, admin, app, client, coach, staff_sign_in  # noqa: F401
@@ -50,7 +50,7 @@ def test_too_many_wrong_passwords_make_that_browser_wait_but_not_the_admins_own(
     accounts.add_account(inst.db, "head", "admin", PASSWORD)
     own = app.test_client()
     assert staff_sign_in(own, "head", address="10.0.0.9").status_code == 303     # the admin's laptop
-    for _ in range(accounts.MAX_FAILURES_PLACE):
+    for _ in range(signin.STAFF.per_place):
         assert staff_sign_in(client, "head", "nope nope").status_code == 200
     locked = staff_sign_in(client, "head", PASSWORD, lang="en")
     assert locked.status_code == 429 and "Too many wrong tries" in locked.text
@@ -65,23 +65,23 @@ def test_wrong_passwords_from_one_address_are_limited_across_usernames(app, clie
     accounts.add_account(inst.db, "head", "admin", PASSWORD)
     tries = 0
     for name in ["a1", "a2", "a3"]:
-        for _ in range(accounts.MAX_FAILURES_PLACE - 3):
+        for _ in range(signin.STAFF.per_place - 3):
             staff_sign_in(client, name, "guess guess", address="10.0.0.5")
             tries += 1
-    assert tries > accounts.MAX_FAILURES_ADDRESS
+    assert tries > signin.STAFF.per_address
     assert staff_sign_in(client, "head", PASSWORD, address="10.0.0.5").status_code == 429
     assert staff_sign_in(app.test_client(), "head", PASSWORD, address="10.0.0.6").status_code == 303
 
 
-def test_a_right_password_clears_that_places_count(inst):
+def test_a_right_password_clears_that_places_count(inst, try_password):
     accounts.add_account(inst.db, "head", "admin", PASSWORD)
     now = time.time()
-    for _ in range(accounts.MAX_FAILURES_PLACE - 1):
-        accounts.sign_in(inst.db, "head", "x", "a", now=now)
-    assert accounts.sign_in(inst.db, "head", PASSWORD, "a", now=now).account
-    for _ in range(accounts.MAX_FAILURES_PLACE - 1):
-        accounts.sign_in(inst.db, "head", "x", "a", now=now)
-    assert accounts.sign_in(inst.db, "head", PASSWORD, "a", now=now).account
+    for _ in range(signin.STAFF.per_place - 1):
+        try_password(inst.db, "head", "x", "a", now=now)
+    assert try_password(inst.db, "head", PASSWORD, "a", now=now).who
+    for _ in range(signin.STAFF.per_place - 1):
+        try_password(inst.db, "head", "x", "a", now=now)
+    assert try_password(inst.db, "head", PASSWORD, "a", now=now).who
 
 
 def test_a_staff_session_ends_after_some_hours(admin):

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from kit import roster
+from kit.core import roster
 from kit.core.events import learner_events
 
 from server_support import (app, client, csrf_of, hidden, learner_client, make_learner, sign_in,  # noqa: F401
