@@ -240,3 +240,42 @@ def test_every_post_form_on_the_staff_pages_carries_the_csrf_token(admin, inst):
         assert all('name="csrf"' in f for f in forms), url
         seen += len(forms)
     assert seen >= 12
+
+
+# --- the staff limits at their exact boundaries --------------------------------------------------
+# Written out, not read from kit.core.signin: changing one must show here (its docstring's numbers).
+
+T0 = 1_000_000.0
+
+
+@pytest.mark.parametrize("browser", [None, "laptop"], ids=["address", "browser"])
+def test_a_place_gets_exactly_ten_wrong_passwords_per_15_minutes(inst, try_password, browser):
+    accounts.add_account(inst.db, "head", "admin", PASSWORD)
+    for _ in range(10):
+        assert try_password(inst.db, "head", "x", "10.0.0.1", browser=browser, now=T0).retry_after == 0
+    assert try_password(inst.db, "head", PASSWORD, "10.0.0.1", browser=browser, now=T0).retry_after == 15 * 60
+    assert try_password(inst.db, "head", PASSWORD, "10.0.0.1", browser=browser, now=T0 + 15 * 60).who.username == "head"
+
+
+def test_an_address_gets_exactly_twenty_wrong_passwords_per_15_minutes_across_usernames(inst, try_password):
+    accounts.add_account(inst.db, "head", "admin", PASSWORD)
+    for name in ("a1", "a2", "a3", "a4"):          # 5 each: neither the place's nor the day's limit
+        for _ in range(5):
+            assert try_password(inst.db, name, "guess guess", "10.0.0.5", now=T0).retry_after == 0
+    assert try_password(inst.db, "head", PASSWORD, "10.0.0.5", now=T0).retry_after == 15 * 60
+    assert try_password(inst.db, "head", PASSWORD, "10.0.0.5", now=T0 + 15 * 60).who.username == "head"
+
+
+def test_an_account_gets_twenty_free_wrong_passwords_a_day_then_waits_of_15_s_doubling_up_to_30_minutes(
+        inst, try_password):
+    accounts.add_account(inst.db, "head", "admin", PASSWORD)
+    address = iter(range(1000))                     # a new address each try: only the day count bites
+    for _ in range(20):
+        assert try_password(inst.db, "head", "x", f"a{next(address)}", now=T0).retry_after == 0
+    latest = T0
+    for wait in (15, 30, 60, 120, 240, 480, 960, 1800, 1800):
+        assert try_password(inst.db, "head", PASSWORD, f"a{next(address)}", now=latest).retry_after == wait
+        assert try_password(inst.db, "head", PASSWORD, f"a{next(address)}", now=latest + wait - 1).retry_after == 1
+        latest += wait
+        assert try_password(inst.db, "head", "x", f"a{next(address)}", now=latest).retry_after == 0
+    assert try_password(inst.db, "head", PASSWORD, "new-laptop", now=latest + 1800).who.username == "head"

@@ -53,7 +53,7 @@ def test_five_wrong_pins_make_that_address_wait_even_with_the_right_one(inst, tr
     for i in range(signin.LEARNERS.per_place):
         try_code(inst.db, learner.id, "0000", "10.0.0.1", now=t + i)
     locked = try_code(inst.db, learner.id, "4321", "10.0.0.1", now=t + 10)
-    assert locked.who is None and 0 < locked.retry_after <= signin.WINDOW_S
+    assert locked.who is None and locked.retry_after == signin.WINDOW_S - 10
     later = try_code(inst.db, learner.id, "4321", "10.0.0.1", now=t + signin.WINDOW_S + 1)
     assert later.who == learner
 
@@ -69,7 +69,7 @@ def test_one_address_guessing_across_a_class_is_stopped(inst, try_code):
                 try_code(inst.db, learner.id, "0000", "10.0.0.7", now=t)
                 tries += 1
     blocked = try_code(inst.db, learners[-1].id, "4321", "10.0.0.7", now=t + 1)
-    assert blocked.who is None and blocked.retry_after > 0
+    assert blocked.who is None and blocked.retry_after == signin.WINDOW_S - 1
     other_phone = try_code(inst.db, learners[-1].id, "4321", "10.0.0.8", now=t + 1)
     assert other_phone.who == learners[-1]
 
@@ -152,3 +152,86 @@ def test_sign_in_offers_only_the_classes_this_server_made(inst):
     assert {k.id for k in roster.list_classes(inst.db)} == {mine.id, "c-other"}
     assert [k.id for k in roster.classes_here(inst.db)] == [mine.id]
     assert roster.class_by_code(inst.db, "1234").id == mine.id
+
+
+# --- the limits at their exact boundaries ------------------------------------------------------
+# The numbers are written out, not read from kit.core.signin: changing one must be a decision
+# that shows in this file (they are the ones its docstring and DESIGN.md promise).
+
+T0 = 1_000_000.0
+
+
+def test_a_learners_day_count_gives_ten_free_tries_then_waits_of_15_s_doubling_up_to_30_minutes(inst, try_code):
+    k = roster.create_class(inst.db, "CP1")
+    learner = roster.add_learner(inst.db, k.id, "Y", pin="4321")
+    address = iter(range(1000))                 # a new address each try: only the day count bites
+    for _ in range(10):
+        assert try_code(inst.db, learner.id, "0000", f"a{next(address)}", now=T0) == signin.Signin(None, 0)
+    latest = T0
+    for wait in (15, 30, 60, 120, 240, 480, 960, 1800, 1800, 1800):
+        assert try_code(inst.db, learner.id, "4321", f"a{next(address)}", now=latest).retry_after == wait
+        assert try_code(inst.db, learner.id, "4321", f"a{next(address)}", now=latest + wait - 1).retry_after == 1
+        latest += wait
+        assert try_code(inst.db, learner.id, "0000", f"a{next(address)}", now=latest) == signin.Signin(None, 0)
+    # The right code, once its wait is over, signs in.
+    assert try_code(inst.db, learner.id, "4321", "new-phone", now=latest + 1800).who == learner
+
+
+@pytest.mark.parametrize("browser", [None, "known"], ids=["address", "browser"])
+def test_a_place_gets_exactly_five_wrong_tries_per_15_minutes(inst, try_code, browser):
+    k = roster.create_class(inst.db, "CP1")
+    learner = roster.add_learner(inst.db, k.id, "Y", pin="4321")
+    for _ in range(5):
+        assert try_code(inst.db, learner.id, "0000", "10.0.0.1", browser=browser, now=T0).retry_after == 0
+    sixth = try_code(inst.db, learner.id, "4321", "10.0.0.1", browser=browser, now=T0)
+    assert sixth == signin.Signin(None, 15 * 60)
+    assert try_code(inst.db, learner.id, "4321", "10.0.0.1", browser=browser, now=T0 + 15 * 60 - 1).retry_after == 1
+    assert try_code(inst.db, learner.id, "4321", "10.0.0.1", browser=browser, now=T0 + 15 * 60).who == learner
+
+
+def test_an_address_gets_exactly_twenty_wrong_tries_per_15_minutes_across_learners(inst, try_code):
+    k = roster.create_class(inst.db, "CP1")
+    learners = [roster.add_learner(inst.db, k.id, f"L{i}", pin="4321") for i in range(6)]
+    for learner in learners[:5]:                # 4 each: neither the place's nor the day's limit
+        for _ in range(4):
+            assert try_code(inst.db, learner.id, "0000", "10.0.0.7", now=T0).retry_after == 0
+    assert try_code(inst.db, learners[5].id, "4321", "10.0.0.7", now=T0) == signin.Signin(None, 15 * 60)
+    assert try_code(inst.db, learners[5].id, "4321", "10.0.0.7", now=T0 + 15 * 60).who == learners[5]
+
+
+def test_one_address_registers_exactly_ten_learners_per_10_minutes(inst):
+    demo = roster.ensure_demo_class(inst.db)
+    for n in range(10):
+        roster.self_register(inst.db, demo.id, f"x{n}", pin="1234", address="a", now=T0)
+    with pytest.raises(roster.TooManyRegistrations) as refused:
+        roster.self_register(inst.db, demo.id, "x10", pin="1234", address="a", now=T0)
+    assert refused.value.retry_after == 10 * 60
+    with pytest.raises(roster.TooManyRegistrations):
+        roster.self_register(inst.db, demo.id, "x10", pin="1234", address="a", now=T0 + 10 * 60 - 1)
+    assert roster.self_register(inst.db, demo.id, "x10", pin="1234", address="a", now=T0 + 10 * 60).name == "x10"
+
+
+def test_a_class_takes_exactly_60_self_registrations_an_hour_and_200_a_day(inst):
+    demo = roster.ensure_demo_class(inst.db)
+    made = iter(range(1000))                    # a new address and name each time
+
+    def join(at: float) -> None:
+        n = next(made)
+        roster.self_register(inst.db, demo.id, f"x{n}", pin="1234", address=f"a{n}", now=at)
+
+    for _ in range(60):
+        join(T0)
+    with pytest.raises(roster.TooManyRegistrations) as refused:
+        join(T0)
+    assert refused.value.retry_after == 3600
+    hour = 3700                                 # a little over an hour between classrooms
+    for _ in range(60):
+        join(T0 + hour)
+    for _ in range(60):
+        join(T0 + 2 * hour)
+    for _ in range(20):
+        join(T0 + 3 * hour)                     # 200 today
+    with pytest.raises(roster.TooManyRegistrations) as refused:
+        join(T0 + 3 * hour)
+    assert refused.value.retry_after == 24 * 3600 - 3 * hour
+    assert len(roster.class_learners(inst.db, demo.id)) == 200
