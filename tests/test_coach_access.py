@@ -8,7 +8,7 @@ import pytest
 from kit.core import accounts, roster, signin
 from kit.server.coach import STAFF_HOURS
 
-from coach_support import PASSWORD, admin, app, client, coach, staff_sign_in  # noqa: F401
+from coach_support import PASSWORD, admin, answer, app, client, coach, staff_client, staff_sign_in  # noqa: F401
 from server_support import csrf_of, make_learner, sign_in, text
 
 
@@ -184,6 +184,35 @@ def test_a_coach_sees_only_the_classes_assigned_to_them(coach, inst):
     for url in [f"/staff/class/{theirs.id}", f"/staff/class/{theirs.id}/progress.csv",
                 f"/staff/class/{theirs.id}/essays", f"/staff/learner/{learner.id}"]:
         assert coach.get(url).status_code == 403, url
+
+
+
+def test_two_coaches_each_see_their_own_class_and_never_the_others(app, installed):
+    db = installed.db
+    coaches, classes, learners = {}, {}, {}
+    for name, klass, learner in [("amal", "Class of Amal", "Amina"), ("bruno", "Class of Bruno", "Bilal")]:
+        coaches[name] = staff_client(app, db, name, "coach")
+        classes[name] = roster.create_class(db, klass)
+        accounts.assign_coach(db, name, classes[name].id)
+        learners[name] = roster.add_learner(db, classes[name].id, learner, pin="1234")
+        answer(db, learners[name], "passwords", "essay", None, f"essay by {learner}")
+
+    def pages(owner: str) -> list[str]:
+        klass, learner = classes[owner].id, learners[owner].id
+        return [f"/staff/class/{klass}", f"/staff/class/{klass}/essays", f"/staff/class/{klass}/progress.csv",
+                f"/staff/learner/{learner}"]
+
+    for me, other in [("amal", "bruno"), ("bruno", "amal")]:
+        browser = coaches[me]
+        home = browser.get("/staff/", headers={"Accept-Language": "en"}).text
+        assert classes[me].name in home and classes[other].name not in home
+        for url in pages(me):                     # their own class: every page (the control)
+            assert browser.get(url).status_code == 200, (me, url)
+        assert f"essay by {learners[me].name}" in browser.get(pages(me)[1]).text
+        for url in pages(other):
+            resp = browser.get(url)
+            assert resp.status_code in (403, 404), (me, url)
+            assert f"essay by {learners[other].name}" not in resp.text
 
 
 def test_a_coach_cannot_use_the_admin_pages(coach, inst):
