@@ -465,3 +465,35 @@ def test_kit_keys_trust_says_when_a_key_already_has_another_role(tmp_path):
     out = run(main, ["keys", "trust", pub, "--role", "hub", "--data", data])
     assert out.exit_code == 1 and "already trusted here as a publisher" in out.output
     assert len(out.output.strip().splitlines()) == 1
+
+
+def test_a_key_trusted_only_as_a_publisher_cannot_sign_a_bundle(tmp_path):
+    hub = server(tmp_path, "Hub", role="hub")
+    ministry = server(tmp_path, "Ministry")             # a server whose key signs packs, not bundles
+    trust(hub.db, ministry.key().public, "publisher")
+    trust(ministry.db, hub.key().public, "hub")
+    activity(ministry, "m-learner", 3)
+    made = export_bundle(ministry, tmp_path / "out", version_vector(hub.db))
+    assert made.path is not None
+    refused(hub, made.path, "has not enrolled")
+    # The same the other way: a school that trusts a key as a publisher takes no bundle from it.
+    school = server(tmp_path, "School")
+    trust(school.db, ministry.key().public, "publisher")
+    refused(school, made.path, "has not enrolled")
+    hub.close(), ministry.close(), school.close()
+
+
+def test_a_key_trusted_only_as_a_school_cannot_publish_a_pack(world, tmp_path):
+    from kit.content.install import install_pack, verify_pack
+    from kit.content.pack import build_pack
+    from kit.core.errors import PackError
+    from conftest import MINI, snapshot
+    hub, a, _, _ = world
+    assert trusted_key(hub.db, a.device_id, ("school",)) is not None
+    pack = build_pack(MINI, tmp_path / "packs", a.key())  # school A's device key signs a pack
+    before = snapshot(hub.data)
+    with pytest.raises(PackError, match="not trusted"):
+        verify_pack(hub.db, pack)
+    with pytest.raises(PackError, match="not trusted"):
+        install_pack(hub.data, hub.db, pack)
+    assert snapshot(hub.data) == before
