@@ -78,3 +78,24 @@ def installed(data: DataDir, inst, built: Path):
     from kit.content.install import install_pack
     install_pack(data, inst.db, built)
     return inst
+
+
+@pytest.fixture
+def try_code():
+    """A learner's try at the sign-in door, as the sign-in page makes it:
+    try_code(db, learner_id, code, address, browser=None, now=None) -> signin.Signin."""
+    from kit.core import roster, signin
+
+    def attempt(db, learner_id: str, code: str, address: str, **kw):
+        return signin.sign_in(db, signin.LEARNERS, roster.check_code, learner_id, code, address, **kw)
+    return attempt
+
+
+@pytest.fixture
+def try_password():
+    """A staff try at the sign-in door: try_password(db, username, password, address, ...)."""
+    from kit.core import accounts, signin
+
+    def attempt(db, username: str, password: str, address: str, **kw):
+        return signin.sign_in(db, signin.STAFF, accounts.check_password, username, password, address, **kw)
+    return attempt

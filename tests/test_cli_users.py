@@ -10,7 +10,7 @@ def run(data, *args, input=None):
     return CliRunner().invoke(main, [*args, "--data", str(data.root)], input=input)
 
 
-def test_add_class_then_learners_then_list(data, inst):
+def test_add_class_then_learners_then_list(data, inst, try_code):
     made = run(data, "users", "add-class", "CP1 A", "--code", "1234")
     assert made.exit_code == 0 and "code 1234" in made.output
     assert run(data, "users", "add-learner", "1234", "Amina B.", "--pin", "4821").exit_code == 0
@@ -19,26 +19,26 @@ def test_add_class_then_learners_then_list(data, inst):
     assert "  Amina B." in listing.output
     klass = roster.class_by_code(inst.db, "1234")
     amina = roster.class_learners(inst.db, klass.id)[0]
-    assert roster.sign_in(inst.db, amina.id, "4821", "x").learner == amina
+    assert try_code(inst.db, amina.id, "4821", "x").who == amina
 
 
-def test_a_picture_class_with_self_registration(data, inst):
+def test_a_picture_class_with_self_registration(data, inst, try_code):
     assert run(data, "users", "add-class", "Petits", "--login", "picture", "--self-register").exit_code == 0
     added = run(data, "users", "add-learner", "Petits", "Ali", "--pictures", "cat,sun,tree")
     assert added.exit_code == 0
     klass = roster.find_class(inst.db, "Petits")
     assert klass.login == "picture" and klass.self_register
     ali = roster.class_learners(inst.db, klass.id)[0]
-    assert roster.sign_in(inst.db, ali.id, "cat.sun.tree", "x").learner == ali
+    assert try_code(inst.db, ali.id, "cat.sun.tree", "x").who == ali
 
 
-def test_a_forgotten_pin_is_replaced(data, inst):
+def test_a_forgotten_pin_is_replaced(data, inst, try_code):
     run(data, "users", "add-class", "CP1", "--code", "555")
     run(data, "users", "add-learner", "555", "Omar", "--pin", "1111")
     assert run(data, "users", "set-code", "555", "Omar", "--pin", "2222").exit_code == 0
     omar = roster.class_learners(inst.db, roster.find_class(inst.db, "555").id)[0]
-    assert roster.sign_in(inst.db, omar.id, "2222", "x").learner
-    assert not roster.sign_in(inst.db, omar.id, "1111", "y").learner
+    assert try_code(inst.db, omar.id, "2222", "x").who
+    assert not try_code(inst.db, omar.id, "1111", "y").who
 
 
 def test_mistakes_give_one_line_and_exit_code_1(data):

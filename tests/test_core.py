@@ -109,3 +109,22 @@ def test_an_edit_made_here_wins_over_a_value_stamped_by_a_device_with_a_wrong_da
                                    {"kind": "class", "id": "C1", "fields": {"name": "CP1 (typo)"}})])
     records.set_fields(inst.db, "class", "C1", {"name": "CP1 A"})
     assert records.get(inst.db, "class", "C1")["name"] == "CP1 A"
+
+
+def test_with_equal_clocks_the_higher_device_id_wins_in_either_order(inst):
+    from kit.core.db import transaction
+    from kit.core.events import Event, format_hlc
+    hlc = format_hlc(1_700_000_000_000, 7)                  # the same clock on both devices
+    low, high = "0123456789abcdef", "fedcba9876543210"
+
+    def edit(device: str, rid: str, name: str) -> Event:
+        return Event(f"{device}:1", device, 1, hlc, "record.set", None, {"kind": "learner", "id": rid, "fields": {"name": name}})
+
+    for rid, order in [("L-low-first", (low, high)), ("L-high-first", (high, low))]:
+        with transaction(inst.db):
+            for device in order:
+                records.apply(inst.db, edit(device, rid, f"name from {device}"))
+        assert records.get(inst.db, "learner", rid)["name"] == f"name from {high}", rid
+        clock = inst.db.execute("SELECT hlc, device_id FROM record_clocks WHERE kind = 'learner' AND id = ? "
+                                "AND field = 'name'", [rid]).fetchone()
+        assert tuple(clock) == (hlc, high), rid

@@ -11,7 +11,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from kit.cli import main
 from kit.content.course import load_course
 from kit.content.install import install_pack, list_packs, remove_pack, verify_pack
 from kit.content.pack import build_pack, pack_bytes
@@ -329,3 +331,34 @@ def test_a_quiz_must_ask_the_same_questions_with_the_same_rule_in_every_language
     with pytest.raises(ContentError) as caught:
         build_pack(course, tmp_path / "out", inst.key())
     assert "the quiz of lesson 'passwords' differs between languages" in "\n".join(map(str, caught.value.problems))
+
+
+# A member rewritten to the same size in a zip rebuilt around it: every CRC and size in the zip
+# is right, the signature still covers the manifest; only the manifest's sha256 tells.
+SAME_SIZE_EDITS = {
+    "media/media/dot.svg": (b'fill="#246"', b'fill="#642"'),        # still a safe SVG
+    "lessons/passwords.en.json": (b"secret sentence", b"secret SENTENCE"),
+}
+
+
+@pytest.mark.parametrize("member", sorted(SAME_SIZE_EDITS))
+def test_a_member_rewritten_to_the_same_size_is_refused_by_verify_and_install(member, data, inst, built, tmp_path):
+    old, new = SAME_SIZE_EDITS[member]
+    good = built.read_bytes()
+    bad = rewritten(good, member, lambda b: b.replace(old, new))
+    with zipfile.ZipFile(io.BytesIO(good)) as before_zip, zipfile.ZipFile(io.BytesIO(bad)) as z:
+        assert z.testzip() is None                                       # sound zip, valid CRCs
+        assert z.getinfo(member).file_size == before_zip.getinfo(member).file_size
+        assert new in z.read(member) and old in before_zip.read(member)
+    path = tmp_path / "same-size.kitpack"
+    path.write_bytes(bad)
+    before = snapshot(data)
+    with pytest.raises(PackError, match=f"{member} does not match its hash"):
+        verify_pack(inst.db, path)
+    with pytest.raises(PackError, match=f"{member} does not match its hash"):
+        install_pack(data, inst.db, path)
+    assert snapshot(data) == before
+    for command in ("verify", "install"):
+        result = CliRunner().invoke(main, ["pack", command, str(path), "--data", str(data.root)])
+        assert result.exit_code == 1 and "does not match its hash" in result.output, command
+    assert snapshot(data) == before

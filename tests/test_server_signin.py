@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
-from kit.core import records, roster
+from kit.core import records, roster, signin
 from kit.core.events import learner_events
 
 from server_support import csrf_of, hidden, make_learner, sign_in, text
@@ -65,7 +65,7 @@ def test_a_wrong_pin_says_so_in_the_learners_language(client, inst):
 
 def test_too_many_wrong_pins_make_that_phone_wait(client, inst):
     klass, learner = make_learner(inst.db)
-    for _ in range(roster.MAX_FAILURES_PLACE):
+    for _ in range(signin.LEARNERS.per_place):
         sign_in(client, klass, learner, pin="0000")
     locked = sign_in(client, klass, learner, pin="1234", lang="en")
     assert locked.status_code == 429 and "Too many wrong tries" in locked.text
@@ -78,7 +78,7 @@ def test_wrong_pins_from_one_address_are_limited_across_learners(client, inst):
     tries = 0
     for learner in learners:
         for _ in range(3):
-            if tries < roster.MAX_FAILURES_ADDRESS:
+            if tries < signin.LEARNERS.per_address:
                 sign_in(client, klass, learner, pin="0000")
                 tries += 1
     assert sign_in(client, klass, learners[-1], pin="1234").status_code == 429
@@ -139,14 +139,14 @@ def test_self_registration_explains_each_mistake(client, inst):
     assert len(roster.class_learners(inst.db, klass.id)) == 1
 
 
-def test_self_registration_with_pictures(client, inst):
+def test_self_registration_with_pictures(client, inst, try_code):
     klass = roster.create_class(inst.db, "Petits", login="picture", self_register=True)
     form = client.get(f"/signin/c/{klass.id}/join")
     resp = client.post(f"/signin/c/{klass.id}/join", data={
         "csrf": csrf_of(form.text), "name": "Ali", "p0": "sun", "p1": "sun", "p2": "car"})
     assert resp.status_code == 303
     ali = roster.class_learners(inst.db, klass.id)[0]
-    assert roster.sign_in(inst.db, ali.id, "sun.sun.car", "x").learner == ali
+    assert try_code(inst.db, ali.id, "sun.sun.car", "x").who == ali
 
 
 def test_a_class_without_self_registration_refuses_it(client, inst):

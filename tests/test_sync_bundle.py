@@ -342,3 +342,20 @@ def test_a_range_lost_on_the_way_to_the_hub_is_sent_again_after_the_hubs_answer(
         assert answer.path is not None and answer.events == 0
         import_bundle(a, answer.path)
     assert version_vector(hub.db)[a.device_id] == version_vector(a.db)[a.device_id]
+
+
+def test_a_bad_event_in_the_second_chunk_leaves_none_of_the_first_chunks_events(world, tmp_path):
+    from kit.sync.bundle import EVENTS_PER_MEMBER
+    hub, a, _, out = world
+    bulk_events(a, EVENTS_PER_MEMBER + 10)          # two members, as the export cuts them
+    manifest, chunks = read_manifest(export_bundle(a, out).path)
+    assert [m["events"] for m in manifest["members"]] == [EVENTS_PER_MEMBER, 10]
+    first, second = manifest["members"][0]["name"], manifest["members"][1]["name"]
+    lines = chunks[second].splitlines(keepends=True)
+    event = json.loads(lines[5])
+    event["body"] = ["not", "an", "object"]
+    lines[5] = json.dumps(event).encode() + b"\n"
+    bad = forge(tmp_path / "second-chunk.kitsync", a.key(), manifest,
+                {first: chunks[first], second: b"".join(lines)})
+    refused(hub, bad, f"{second} line 6: the body is not a JSON object")
+    assert hub.db.execute("SELECT COUNT(*) FROM events WHERE device_id = ?", [a.device_id]).fetchone()[0] == 0

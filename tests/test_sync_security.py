@@ -279,7 +279,7 @@ def test_a_school_cannot_change_another_schools_learners_at_home(world, rosters)
     ("record.set", {"kind": "class", "id": "CLASS", "fields": {"name": "Hijacked", "self_register": True}}),
     ("record.delete", {"kind": "class", "id": "CLASS"}),
 ], ids=["pin", "class", "delete-learner", "class-fields", "delete-class"])
-def test_a_bundle_changing_another_schools_records_is_refused_whole(world, rosters, kind, body):
+def test_a_bundle_changing_another_schools_records_is_refused_whole(world, rosters, kind, body, try_code):
     hub, a, b, out = world
     klass, victim, other = rosters
     activity(a, "a-learner", 2)  # honest events in the same bundle do not carry it in
@@ -288,12 +288,12 @@ def test_a_bundle_changing_another_schools_records_is_refused_whole(world, roste
     append(a.db, kind, {**body, "id": ids[body["id"]]}, learner_id=ids[body["id"]] if body["kind"] == "learner" else None)
     refused(hub, export_bundle(a, out).path, "a school may only change its own records")
     relay(hub, b, out)
-    assert roster.sign_in(b.db, victim.id, "8765", "10.0.0.1").learner is not None
+    assert try_code(b.db, victim.id, "8765", "10.0.0.1").who is not None
     assert roster.get_learner(b.db, other.id) is not None
     assert roster.get_class(b.db, klass.id) == klass
 
 
-def test_schools_create_and_change_their_own_records_and_the_hub_moves_learners(world, rosters):
+def test_schools_create_and_change_their_own_records_and_the_hub_moves_learners(world, rosters, try_code):
     hub, a, b, out = world
     klass, victim, _ = rosters
     mine = roster.create_class(a.db, "A-CP", code="5555")
@@ -307,7 +307,7 @@ def test_schools_create_and_change_their_own_records_and_the_hub_moves_learners(
     roster.set_secret(b.db, victim.id, pin="4444")  # B made her: B may still change her PIN
     relay(b, hub, out)
     relay(hub, a, out)
-    assert roster.sign_in(a.db, victim.id, "4444", "10.0.0.1").learner is not None
+    assert try_code(a.db, victim.id, "4444", "10.0.0.1").who is not None
     assert truth(a)["records"] == truth(hub)["records"] == truth(b)["records"]
 
 
@@ -465,3 +465,35 @@ def test_kit_keys_trust_says_when_a_key_already_has_another_role(tmp_path):
     out = run(main, ["keys", "trust", pub, "--role", "hub", "--data", data])
     assert out.exit_code == 1 and "already trusted here as a publisher" in out.output
     assert len(out.output.strip().splitlines()) == 1
+
+
+def test_a_key_trusted_only_as_a_publisher_cannot_sign_a_bundle(tmp_path):
+    hub = server(tmp_path, "Hub", role="hub")
+    ministry = server(tmp_path, "Ministry")             # a server whose key signs packs, not bundles
+    trust(hub.db, ministry.key().public, "publisher")
+    trust(ministry.db, hub.key().public, "hub")
+    activity(ministry, "m-learner", 3)
+    made = export_bundle(ministry, tmp_path / "out", version_vector(hub.db))
+    assert made.path is not None
+    refused(hub, made.path, "has not enrolled")
+    # The same the other way: a school that trusts a key as a publisher takes no bundle from it.
+    school = server(tmp_path, "School")
+    trust(school.db, ministry.key().public, "publisher")
+    refused(school, made.path, "has not enrolled")
+    hub.close(), ministry.close(), school.close()
+
+
+def test_a_key_trusted_only_as_a_school_cannot_publish_a_pack(world, tmp_path):
+    from kit.content.install import install_pack, verify_pack
+    from kit.content.pack import build_pack
+    from kit.core.errors import PackError
+    from conftest import MINI, snapshot
+    hub, a, _, _ = world
+    assert trusted_key(hub.db, a.device_id, ("school",)) is not None
+    pack = build_pack(MINI, tmp_path / "packs", a.key())  # school A's device key signs a pack
+    before = snapshot(hub.data)
+    with pytest.raises(PackError, match="not trusted"):
+        verify_pack(hub.db, pack)
+    with pytest.raises(PackError, match="not trusted"):
+        install_pack(hub.data, hub.db, pack)
+    assert snapshot(hub.data) == before

@@ -1,42 +1,25 @@
-"""Staff accounts of this server (admins, coaches): username and password.
+"""Staff accounts of this server (admins, coaches) and which classes each coach follows.
 
-Adults type passwords, so these get a memory-hard hash (argon2id at OWASP's minimum of
-19 MiB, so a Pi can still check one while serving a class). Accounts are local to a server
-and never synced: a hub has its own. Wrong passwords are limited with kit.core.limits as wrong
-PINs are (kit.core.roster explains why the rules depend on where a try comes from): from a browser
-that has signed in to the account before, 10 per 15 minutes; from elsewhere, 10 per 15
-minutes per (username, address), 20 per address, and per username 20 a day before each try
-waits after the latest (15 s doubling up to 30 minutes). A guesser slows an admin's sign-in
-on a new device at most; on their own, never. Which classes a coach follows is kept in the
-local table `coach_classes` too: a username means nothing on another server, so it never
+Accounts are local to a server and never synced: a hub has its own. How passwords are hashed
+and how many wrong ones anyone gets is kit.core.signin's. Which classes a coach follows is kept
+in the local table `coach_classes` too: a username means nothing on another server, so it never
 travels in the (synced) class record.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
-import time
 from dataclasses import dataclass, field
 
 import sqlite_utils
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 
-from . import limits, roster
+from . import roster, signin
 from .db import transaction
 from .errors import RosterError
 from .keys import now_iso
 
 ROLES = ("admin", "coach")
 MIN_PASSWORD = 8
-# Wrong passwords allowed, as described above. A password is long, so these are about
-# slowing a guesser down, not about a 10,000-value PIN.
-MAX_FAILURES_PLACE = 10
-MAX_FAILURES_ADDRESS = 20
-FREE_FAILURES_ACCOUNT = 20
-
-_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 
 
 @dataclass(frozen=True)
@@ -47,18 +30,6 @@ class Account:
     # Changes with the password: a staff session carries the stamp it was made with, so a
     # new password signs out every browser that used the old one.
     stamp: str = field(default="", compare=False, repr=False)
-
-
-def password_stamp(password_hash: str) -> str:
-    """A short digest of the (salted) password hash: it tells nothing about the password."""
-    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
-
-
-@dataclass(frozen=True)
-class StaffSignin:
-    """What a password try gave: the account, or how long to wait, or just 'wrong'."""
-    account: "Account | None"
-    retry_after: int = 0       # seconds; > 0 when too many wrong tries were made
 
 
 def add_account(db: sqlite_utils.Database, username: str, role: str, password: str) -> Account:
@@ -73,14 +44,14 @@ def add_account(db: sqlite_utils.Database, username: str, role: str, password: s
         raise RosterError(f"user {username!r} exists; choose another name")
     account = Account(username, role, now_iso())
     db["users"].insert({"username": username, "role": role, "created_at": account.created_at,
-                        "password_hash": _hasher.hash(password)})
+                        "password_hash": signin.hash_password(password)})
     return account
 
 
 def get_account(db: sqlite_utils.Database, username: str) -> "Account | None":
     row = db.execute("SELECT username, role, created_at, password_hash FROM users WHERE username = ?",
                      [username]).fetchone()
-    return Account(row[0], row[1], row[2], password_stamp(row[3])) if row else None
+    return Account(row[0], row[1], row[2], signin.password_stamp(row[3])) if row else None
 
 
 def set_password(db: sqlite_utils.Database, username: str, password: str) -> None:
@@ -89,10 +60,10 @@ def set_password(db: sqlite_utils.Database, username: str, password: str) -> Non
         raise RosterError(f"a password has at least {MIN_PASSWORD} characters")
     if get_account(db, username) is None:
         raise RosterError(f"no account {username!r}; see `kit users list`")
-    new_hash = _hasher.hash(password)       # slow: not while holding the write lock
+    new_hash = signin.hash_password(password)       # slow: not while holding the write lock
     with transaction(db):
         db.execute("UPDATE users SET password_hash = ? WHERE username = ?", [new_hash, username])
-        limits.forget(db, f"staff:{username}")   # guesses at the old password tell nothing now
+        signin.forget(db, signin.STAFF, username)
 
 
 def list_accounts(db: sqlite_utils.Database) -> list[Account]:
@@ -101,45 +72,13 @@ def list_accounts(db: sqlite_utils.Database) -> list[Account]:
 
 
 def check_password(db: sqlite_utils.Database, username: str, password: str) -> "Account | None":
-    """The account if the password is right, else None."""
+    """The account if the password is right, else None. Alone it is no guard: sign in
+    through kit.core.signin."""
     row = db.execute("SELECT username, role, created_at, password_hash FROM users WHERE username = ?",
                      [username]).fetchone()
-    if not row:
-        # Spend the same time as a real check, so a wrong name is not told apart by speed.
-        _hasher.hash(password or "x")
+    if not signin.password_matches(row[3] if row else None, password):
         return None
-    try:
-        _hasher.verify(row[3], password or "")
-    except (VerificationError, InvalidHashError):
-        return None
-    return Account(row[0], row[1], row[2], password_stamp(row[3]))
-
-
-def signin_rules(username: str, address: str, browser: "str | None" = None) -> list[limits.Rule]:
-    # Scopes are bounded: anyone can type any username.
-    user = f"staff:{(username or '')[:64]}"
-    if browser:
-        return [limits.Rule(f"{user}@browser:{browser}", MAX_FAILURES_PLACE, roster.WINDOW_S)]
-    return [limits.Rule(f"{user}@addr:{address}", MAX_FAILURES_PLACE, roster.WINDOW_S),
-            limits.Rule(f"staff-addr:{address}", MAX_FAILURES_ADDRESS, roster.WINDOW_S),
-            limits.Rule(user, FREE_FAILURES_ACCOUNT, roster.LEARNER_WINDOW_S,
-                        roster.LEARNER_DELAY_S, roster.LEARNER_MAX_DELAY_S)]
-
-
-def sign_in(db: sqlite_utils.Database, username: str, password: str, address: str,
-            browser: "str | None" = None, now: "float | None" = None) -> StaffSignin:
-    """Check a staff password within the limits on tries (past them every try waits, a right
-    one too). `browser`: the id of a browser that has signed in to this account before."""
-    now = time.time() if now is None else now
-    rules = signin_rules(username, address, browser)
-    tried = limits.attempt(db, rules, now)
-    if tried.retry_after:
-        return StaffSignin(None, tried.retry_after)
-    account = check_password(db, username, password)
-    if account:
-        limits.take_back(db, tried, clear=(rules[0].scope,))
-        return StaffSignin(account)
-    return StaffSignin(None)
+    return Account(row[0], row[1], row[2], signin.password_stamp(row[3]))
 
 
 def assign_coach(db: sqlite_utils.Database, username: str, class_id: str) -> list[str]:

@@ -1,5 +1,5 @@
 """Limits on tries at the server's doors: learners' codes and staff passwords (how many wrong
-ones, kit.core.roster and kit.core.accounts say) and self-registrations.
+ones, kit.core.signin says) and self-registrations (kit.core.roster).
 
 A try is counted *before* its code is checked, in the same IMMEDIATE transaction that looks
 at the counts: 40 posts racing in parallel get exactly the checks that one phone posting them

@@ -1,29 +1,13 @@
-"""Classes and learners, and how a learner proves who they are without a password.
+"""Classes and learners: made, found, listed, removed; their names cleaned and compared.
 
 Both are mutable records (kit.core.records), so they travel with sync and merge field by field.
-A learner's secret is a 4-digit PIN or a 3-picture code, stored as an argon2 hash in the
-learner record. Such a secret has only 10,000 (or 1,728) values, so no hash can protect it
-offline; what protects it is how few tries anyone gets online (kit.core.limits, local to this
-server). Those limits must slow a guesser without locking the learner out, so they depend on
-where a try comes from: a browser that has signed in as this learner before (the web knows it
-by a signed cookie), or else a network address.
-
-- From a known browser: 5 wrong tries per 15 minutes on it, nothing else. A guesser elsewhere
-  can never hold up the learner's own phone.
-- From anywhere else, three rules: 5 wrong tries per 15 minutes per (learner, address), so
-  one phone guesses slowly; 20 per 15 minutes per address across learners, so one phone cannot
-  walk a class's PINs; and, per learner from all such places together, 10 wrong tries a day
-  free, then each further try waits after the latest one, 15 s doubling up to 30 minutes.
-  Someone changing addresses gets about 60 guesses the first day and 48 a day after: half of
-  a PIN's values take over 100 days. The learner on a new phone meanwhile waits at most 30
-  minutes: a delay, never a lockout. A right code takes back its own try and clears that
-  place's count, not the learner's day count (or a guesser would get 10 free tries each time
-  the learner signs in); a new code from the teacher clears it.
+A learner's PIN or picture code is kept as a hash in the learner record; how it is hashed and
+how many tries anyone gets at it is kit.core.signin's. Self-registration, a learner adding
+themself, is limited here (registration_rules): it makes learners.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import secrets
@@ -33,10 +17,8 @@ import uuid
 from dataclasses import dataclass, field
 
 import sqlite_utils
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 
-from . import limits, records
+from . import limits, records, signin
 from .textfold import fold
 from .db import get_meta, transaction
 from .events import device_id
@@ -53,19 +35,6 @@ JOINS_PER_ADDRESS = 10
 JOIN_WINDOW_S = 10 * 60
 JOINS_PER_CLASS_HOUR = 60
 JOINS_PER_CLASS_DAY = 200
-
-# The limits on wrong codes described above.
-WINDOW_S = 15 * 60
-MAX_FAILURES_PLACE = 5          # per learner and browser, or learner and address
-MAX_FAILURES_ADDRESS = 20       # per address, across learners
-FREE_FAILURES_LEARNER = 10      # per learner a day, from places not known for them...
-LEARNER_WINDOW_S = 24 * 3600
-LEARNER_DELAY_S = 15            # ...then this wait after the latest, doubling
-LEARNER_MAX_DELAY_S = 30 * 60
-
-# A PIN has 10,000 values: a heavy hash buys nothing offline, and 40 learners signing in at
-# once on a Pi must not need 40 × 64 MiB. Light argon2id; the rate limit is the real guard.
-_secret_hasher = PasswordHasher(time_cost=2, memory_cost=4096, parallelism=1)
 
 
 @dataclass(frozen=True)
@@ -99,21 +68,7 @@ class Learner:
     @classmethod
     def from_record(cls, rec: dict) -> "Learner":
         return cls(rec["id"], rec.get("name", ""), rec.get("class_id", ""),
-                   bool(rec.get("pin_hash")), bool(rec.get("picture_hash")), secret_stamp(rec))
-
-
-def secret_stamp(rec: dict) -> str:
-    """A short digest of a learner's secret hashes. They are salted argon2 strings, so the
-    stamp (readable in the signed cookie) tells nothing about the code itself."""
-    material = f"{rec.get('pin_hash') or ''}\0{rec.get('picture_hash') or ''}"
-    return hashlib.sha256(material.encode()).hexdigest()[:16]
-
-
-@dataclass(frozen=True)
-class SigninResult:
-    """What a sign-in try gave: the learner, or how long to wait, or just 'wrong'."""
-    learner: "Learner | None"
-    retry_after: int = 0       # seconds; > 0 when too many wrong tries were made
+                   bool(rec.get("pin_hash")), bool(rec.get("picture_hash")), signin.secret_stamp(rec))
 
 
 # --- classes --------------------------------------------------------------------------
@@ -288,9 +243,9 @@ def add_learner(db: sqlite_utils.Database, class_id: str, name: str, pin: "str |
 def _secret_fields(pin: "str | None", pictures: "list[str] | None") -> dict:
     fields = {}
     if pin is not None:
-        fields["pin_hash"] = _secret_hasher.hash(check_pin(pin))
+        fields["pin_hash"] = signin.hash_code(check_pin(pin))
     if pictures is not None:
-        fields["picture_hash"] = _secret_hasher.hash(check_pictures(pictures))
+        fields["picture_hash"] = signin.hash_code(check_pictures(pictures))
     if not fields:
         raise RosterError("a learner needs a PIN or a picture code to sign in")
     return fields
@@ -349,14 +304,13 @@ def set_secret(db: sqlite_utils.Database, learner_id: str, pin: "str | None" = N
     changes the learner's stamp: every session made with the old code ends."""
     fields = {}
     if pin is not None:
-        fields["pin_hash"] = _secret_hasher.hash(check_pin(pin))
+        fields["pin_hash"] = signin.hash_code(check_pin(pin))
     if pictures is not None:
-        fields["picture_hash"] = _secret_hasher.hash(check_pictures(pictures))
+        fields["picture_hash"] = signin.hash_code(check_pictures(pictures))
     if fields:
         with transaction(db):
             records.set_fields(db, "learner", learner_id, fields)
-            # Guesses at the old code tell nothing about the new one.
-            limits.forget(db, f"learner:{learner_id}")
+            signin.forget(db, signin.LEARNERS, learner_id)
 
 
 def remove_learner(db: sqlite_utils.Database, learner_id: str) -> None:
@@ -389,43 +343,12 @@ def find_learner(db: sqlite_utils.Database, klass: Klass, name: str) -> Learner:
     return matches[0]
 
 
-# --- signing in -----------------------------------------------------------------------
-
-def signin_rules(learner_id: str, address: str, browser: "str | None" = None) -> list[limits.Rule]:
-    """The limits a try for this learner counts against (see the module's docstring)."""
-    if browser:
-        return [limits.Rule(f"learner:{learner_id}@browser:{browser}", MAX_FAILURES_PLACE, WINDOW_S)]
-    return [limits.Rule(f"learner:{learner_id}@addr:{address}", MAX_FAILURES_PLACE, WINDOW_S),
-            limits.Rule(f"addr:{address}", MAX_FAILURES_ADDRESS, WINDOW_S),
-            limits.Rule(f"learner:{learner_id}", FREE_FAILURES_LEARNER, LEARNER_WINDOW_S,
-                        LEARNER_DELAY_S, LEARNER_MAX_DELAY_S)]
-
-
-def sign_in(db: sqlite_utils.Database, learner_id: str, secret: str, address: str,
-            browser: "str | None" = None, now: "float | None" = None) -> SigninResult:
-    """Check a learner's PIN ('1234') or picture code ('cat.sun.tree'), as their class asks.
-
-    `browser` is the id of a browser that has signed in as this learner before (the caller
-    vouches for it), else None. The try is counted before the code is checked; past a limit
-    every try waits, a right one too, and nothing is checked."""
-    now = time.time() if now is None else now
-    rules = signin_rules(learner_id, address, browser)
-    tried = limits.attempt(db, rules, now)
-    if tried.retry_after:
-        return SigninResult(None, tried.retry_after)
-    secret = (secret or "").strip().translate(_DIGITS)
+def check_code(db: sqlite_utils.Database, learner_id: str, code: str) -> "Learner | None":
+    """The learner if `code` is their PIN ('1234') or picture code ('cat.sun.tree'), as their
+    class asks; else None. Alone it is no guard: sign in through kit.core.signin."""
+    code = (code or "").strip().translate(_DIGITS)
     rec = records.get(db, "learner", learner_id)
     klass = get_class(db, rec.get("class_id", "")) if rec else None
-    if rec and klass and _matches(rec.get("picture_hash" if klass.login == "picture" else "pin_hash"), secret):
-        limits.take_back(db, tried, clear=(rules[0].scope,))
-        return SigninResult(Learner.from_record(rec))
-    return SigninResult(None, 0)
-
-
-def _matches(stored: "str | None", secret: str) -> bool:
-    if not stored:
-        return False
-    try:
-        return _secret_hasher.verify(stored, secret)
-    except (VerificationError, InvalidHashError):
-        return False
+    if rec and klass and signin.code_matches(rec.get("picture_hash" if klass.login == "picture" else "pin_hash"), code):
+        return Learner.from_record(rec)
+    return None

@@ -1,5 +1,5 @@
-"""Browsers that have signed someone in before, so the limits on wrong codes (kit.core.roster,
-kit.core.accounts) can tell a learner's own phone from a stranger's.
+"""Browsers that have signed someone in before, so the limits on wrong codes (kit.core.signin)
+can tell a learner's own phone from a stranger's.
 
 After a right code the browser gets a long-lived cookie: a random id for the browser and the
 people who signed in on it, signed with the server's secret (so no one can add a name to it

@@ -1,4 +1,4 @@
-"""Staff sign in with a username and password; wrong ones are limited by kit.core.accounts, which
+"""Staff sign in with a username and password; wrong ones are limited by kit.core.signin, which
 treats a browser the account signed in on before (kit.server.browsers) apart from others."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ import time
 from flask import Response, g, redirect, render_template, request, session, url_for
 
 from ...core import accounts
+from ...core.signin import STAFF, sign_in
 from .. import browsers
 from ..i18n import gettext as _
 from ..learn.signin import wait_message
@@ -26,12 +27,11 @@ def signin() -> "Response | str | tuple[str, int]":
     username, message, status = "", "", 200
     if request.method == "POST":
         username = request.form.get("username", "").strip()
-        result = accounts.sign_in(get_db(), username, request.form.get("password", ""),
-                                  request.remote_addr or "?",
-                                  browser=browsers.known_browser(browsers.STAFF, username))
-        if result.account:
-            start_staff_session(result.account)
-            return browsers.remember(redirect(target, 303), browsers.STAFF, result.account.username)
+        result = sign_in(get_db(), STAFF, accounts.check_password, username, request.form.get("password", ""),
+                         request.remote_addr or "?", browser=browsers.known_browser(browsers.STAFF, username))
+        if result.who:
+            start_staff_session(result.who)
+            return browsers.remember(redirect(target, 303), browsers.STAFF, result.who.username)
         if result.retry_after:
             message, status = wait_message(result.retry_after), 429
         else:

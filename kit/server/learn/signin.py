@@ -2,7 +2,7 @@
 
 Codes are entered on big buttons that work without JavaScript: each tap posts the form
 with the code so far (a PIN can also be typed in the phone's number pad at once). Wrong
-codes are limited by kit.core.roster, which treats a browser the learner signed in on before
+codes are limited by kit.core.signin, which treats a browser the learner signed in on before
 (kit.server.browsers) apart from strangers'.
 """
 
@@ -13,7 +13,7 @@ from typing import Callable
 
 from flask import Response, abort, make_response, redirect, render_template, request, session, url_for
 
-from ...core import roster
+from ...core import roster, signin
 from ...core.errors import RosterError
 from ...core.events import append
 from .. import browsers
@@ -104,10 +104,11 @@ def signin_learner(class_id: str, learner_id: str) -> "Response | str | tuple[st
         else:
             so_far, complete = code_step(klass.login, request.form.get("so_far", ""), key)
         if complete:
-            result = roster.sign_in(db, learner.id, so_far, request.remote_addr or "?",
+            result = signin.sign_in(db, signin.LEARNERS, roster.check_code, learner.id, so_far,
+                                    request.remote_addr or "?",
                                     browser=browsers.known_browser(browsers.LEARNERS, learner.id))
-            if result.learner:
-                return start_session(klass, result.learner)
+            if result.who:
+                return start_session(klass, result.who)
             so_far, status = "", 429 if result.retry_after else 200
             message = wait_message(result.retry_after) if result.retry_after else (
                 _("That picture code is not right. Try again.") if klass.login == "picture"
