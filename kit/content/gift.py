@@ -1,4 +1,5 @@
-r"""Moodle's GIFT quiz format, read into the kit's quiz model (`kit.content.quiz`).
+r"""Moodle's GIFT quiz format, read into the kit's questions (`kit.content.questions`);
+`kit.content.quiz.parse_gift` makes and checks the Quiz.
 
 Follows Moodle's own importer (question/format/gift) and its user documentation: questions are
 separated by blank lines, `//` lines are comments, `$CATEGORY:` sets the category of the
@@ -24,7 +25,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from .quiz import CATCH_ALL, Answer, Found, Question, Quiz, check_quiz, raise_problems
+from .questions.model import CATCH_ALL, Answer, Found, Question
 from ..core.textfold import fold
 
 BLANK = "_____"  # where the answer goes in a missing-word question (as Moodle writes it)
@@ -69,8 +70,9 @@ class _Chunk:
         return self.numbers[bisect.bisect_right(starts, offset) - 1]
 
 
-def parse_gift(text: str, path: str = "<gift>") -> Quiz:
-    """Parse GIFT text into a checked Quiz; raises QuizError listing every problem with its line."""
+def read_gift(text: str) -> tuple[list[Question], list[Found]]:
+    """The questions of GIFT text, and the problems that kept some from being read, with their
+    lines (the questions are checked by the caller, with the quiz)."""
     found: list[Found] = []
     questions: list[Question] = []
     category, position = "", 0
@@ -83,10 +85,7 @@ def parse_gift(text: str, path: str = "<gift>") -> Quiz:
         if question is not None:
             questions.append(question)
     _make_ids_unique(questions)
-    quiz = Quiz(questions)
-    found.extend(check_quiz(quiz))
-    raise_problems(sorted(found, key=lambda f: f[0] or 0), path)
-    return quiz
+    return questions, found
 
 
 def _chunks(text: str):

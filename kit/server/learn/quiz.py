@@ -1,7 +1,7 @@
 """Quizzes with no JavaScript: forms posted to the server, graded there, feedback shown.
 
 One question per page or the whole quiz on one page, as the course says. Pages show only
-`public_view` of a question (no keys, no credits); the server grades with kit.content.quiz.
+`public_view` of a question (no keys, no credits); the server grades with kit.content.questions.
 Each question's form field `t-<id>` is an idempotency token (a UUID made when the page was
 drawn), used as the event's uid: a double tap, a reload or a retried request records the
 answer once, and the page then shows the answer that was recorded. The token also seeds
@@ -14,11 +14,12 @@ import uuid
 from dataclasses import dataclass
 
 from flask import abort, g, render_template, request, url_for
-from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
-from ...content import library
-from ...content.quiz import Grade, Question, Quiz, grade, public_view
+from ...content import library, questions
+from ...content.questions import grade, public_view
+from ...content.questions.model import Grade, Question
+from ...content.quiz import Quiz
 from ...core.db import transaction
 from ...core.events import append
 from ...core.progress import PASS_SCORE, Attempt, QuizOutline, QuizProgress, quiz_progress
@@ -27,8 +28,6 @@ from ..reports import quiz_outline
 from ..store import get_db
 from . import bp, signed_in
 from .courses import course_or_404, form_uuid, my_events, neighbours
-
-MAX_TEXT = 2000
 
 
 @dataclass
@@ -168,58 +167,16 @@ def result(page: QuizPage, progress: QuizProgress, shown: "list[Shown] | None" =
 
 
 def read_response(q: Question, form: MultiDict, seed: str) -> "tuple[object, str]":
-    """The response shape kit.content.quiz.grade expects, from the posted fields of one
-    question, or an error to show when it was left unanswered."""
-    name = f"a-{q.id}"
-    missing = (None, _("Answer this question to go on."))
-    if q.type == "single":
-        value = form.get(name, "")
-        return (int(value), "") if value.isdigit() else missing
-    if q.type == "multiple":
-        values = [int(v) for v in form.getlist(name) if v.isdigit()]
-        return (sorted(set(values)), "") if values else (None, _("Tick at least one answer."))
-    if q.type == "truefalse":
-        value = {"true": True, "false": False}.get(form.get(name, ""))
-        return (value, "") if value is not None else missing
-    if q.type in ("short", "numeric", "essay"):
-        text = form.get(name, "").strip()[:MAX_TEXT]
-        return (text, "") if text else missing
-    if q.type in ("matching", "ordering"):
-        count = len(q.pairs) if q.type == "matching" else len(q.items)
-        values = [form.get(f"{name}-{i}", "") for i in range(count)]
-        if not all(v.isdigit() for v in values):
-            return (None, _("Choose an answer in every list."))
-        picked = [int(v) for v in values]
-        if q.type == "matching":
-            return picked, ""
-        order = q.unshuffle(seed, picked)
-        return (order, "") if order is not None else (None, _("Use each item once."))
-    abort(400)
+    """The response `grade` expects, from the posted fields of one question, or an error
+    to show (translated) when it was left unanswered."""
+    try:
+        response, message = questions.read_form(q, form, seed)
+    except ValueError:  # a description takes no answer
+        abort(400)
+    return response, (_(message) if message else "")
 
 
 @bp.app_template_global("describe")
 def describe(q: Question, response: object) -> list[str]:
     """A recorded response as plain lines of text, to show the learner what they answered."""
-    def text(html: str) -> str:
-        return Markup(html).striptags()
-
-    def valid(i: object, size: int) -> bool:
-        return isinstance(i, int) and not isinstance(i, bool) and 0 <= i < size
-
-    if isinstance(response, str):
-        return [response]
-    if q.type == "truefalse" and isinstance(response, bool):
-        return [_("True") if response else _("False")]
-    if q.type == "single" and valid(response, len(q.answers)):
-        return [text(q.answers[response].text)]
-    if not isinstance(response, list):
-        return []
-    if q.type == "multiple":
-        return [text(q.answers[i].text) for i in response if valid(i, len(q.answers))]
-    if q.type == "matching":
-        choices = q.match_choices()
-        return [f"{text(left)}: {text(choices[i])}" for (left, _right), i in zip(q.pairs, response)
-                if valid(i, len(choices))]
-    if q.type == "ordering":
-        return [text(q.items[i]) for i in response if valid(i, len(q.items))]
-    return []
+    return questions.describe(q, response, _)
