@@ -19,7 +19,7 @@ import json
 import random
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Callable, Iterator
 
 import sqlite_utils
 

@@ -134,3 +134,14 @@ def test_demo_answers_are_right_and_wrong(qtype: QuestionType):
 
 def test_truefalse_is_described_in_the_pages_language():
     assert describe(EXAMPLES["truefalse"], True, {"True": "Vrai"}.get) == ["Vrai"]
+
+
+GIFT = {"single": "Q {=a ~b}", "multiple": "Q {~%50%a ~%50%b ~c}", "truefalse": "Q {T}", "short": "Q {=a =b}",
+        "numeric": "Q {#3:1}", "matching": "Q {=a -> 1 =b -> 2}", "essay": "Q {}", "description": "Q"}
+
+
+@pytest.mark.parametrize("name", sorted(GIFT))
+def test_gift_writes_every_type_but_ordering(name: str):
+    from kit.content.quiz import parse_gift
+    assert [q.type for q in parse_gift(GIFT[name]).questions] == [name]
+    assert set(NAMES) - set(GIFT) == {"ordering"}  # GIFT has no ordering questions

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .model import FULL, Answer, Fields, Question, Say
+from .model import FULL, Answer, Fields, GiftPart, Question, Say
 
 CHOICE_KEYS = {"text", "correct", "credit", "feedback"}
 CHOICE_EXAMPLE = "{text: ..., correct: true}"
@@ -77,6 +77,17 @@ def _number(raw: dict, key: str, n: int, line: int | None, say: Say) -> float | 
         say(f"answer {n}: {key} must be a number, not {value!r}", line)
         return None
     return float(value)
+
+
+def choices_from_gift(q: Question, parts: list[GiftPart]) -> None:
+    """The answers of a single or multiple question: `=` right, `~` wrong, unless weighted."""
+    for part in parts:
+        weight, rest = part.weighted()
+        if "->" in rest.partition("#")[0]:
+            raise part.error("matching answers (a -> b) mixed with ~ answers; a matching question "
+                             "has only =left -> right")
+        default = 1.0 if part.marker == "=" else 0.0
+        q.answers.append(part.answer(default if weight is None else weight, rest))
 
 
 # ------------------------------------------------------------------------------------ checks

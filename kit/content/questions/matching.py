@@ -7,7 +7,7 @@ import random
 from typing import Any
 
 from ...core.textfold import fold
-from .model import LIST_MISSING, Fields, FormData, Question, QuestionType, Say, Translate, is_index, \
+from .model import LIST_MISSING, Fields, FormData, GiftPart, Question, QuestionType, Say, Translate, is_index, \
     is_index_list, plain_text, read_lists, swap_neighbours
 
 
@@ -40,6 +40,20 @@ def _pairs(fields: Fields, say: Say) -> list[tuple[str, str]]:
             continue
         pairs.append((item["left"].strip(), item["right"].strip()))
     return pairs
+
+
+def from_gift(q: Question, parts: list[GiftPart]) -> None:
+    """`=left -> right` pairs; an empty left side (`= -> Chat`) is a distractor, as in Moodle."""
+    for part in parts:
+        if "->" not in part.text:
+            raise part.error(f"{part.shown()!r} has no ->; in a matching question every answer "
+                             "is =left -> right")
+        left, _, right = part.text.partition("->")
+        left, right = part.piece(left), part.piece(right)
+        if left:
+            q.pairs.append((left, right))
+        else:
+            q.distractors.append(right)
 
 
 def check(q: Question, say: Say) -> None:
@@ -87,6 +101,7 @@ def demo_wrong(q: Question, rng: random.Random) -> list[int]:
     return swap_neighbours(demo_right(q), rng)
 
 
-TYPE = QuestionType("matching", check, describe=describe, yaml_keys=frozenset({"pairs", "distractors"}),
+TYPE = QuestionType("matching", check, yaml_keys=frozenset({"pairs", "distractors"}),
                     yaml_text_keys=frozenset({"left", "right", "distractors"}), read_yaml=read_yaml,
-                    grade=grade, view=view, read_form=read_form, demo_right=demo_right, demo_wrong=demo_wrong)
+                    from_gift=from_gift, grade=grade, view=view, read_form=read_form, describe=describe,
+                    demo_right=demo_right, demo_wrong=demo_wrong)

@@ -203,6 +203,25 @@ def swap_neighbours(order: list, rng: random.Random) -> list:
     return swapped
 
 
+class GiftPart(Protocol):
+    """One answer of a GIFT answer block, as kit.content.gift cut it: `=` or `~`, its text and
+    line. GIFT's notation inside it (escapes, `%50%`, `#feedback`, `[format]`) is gift's to read."""
+
+    marker: str
+    text: str
+    line: int
+
+    def weighted(self) -> tuple[float | None, str]: ...  # (the %50% weight as 0.5 or None, the rest)
+
+    def answer(self, credit: float, text: str) -> Answer: ...  # "text#feedback" as an Answer
+
+    def piece(self, text: str) -> str: ...  # a piece of the text as the question keeps it
+
+    def shown(self) -> str: ...  # the whole part as written, for messages
+
+    def error(self, message: str) -> Exception: ...  # to raise: the question cannot be read
+
+
 # ------------------------------------------------------------------------------- one type
 
 Translate = Callable[[str], str]
@@ -237,6 +256,10 @@ class QuestionType:
     yaml_keys: frozenset = frozenset()
     yaml_text_keys: frozenset = frozenset()
     read_yaml: Callable[[Question, Fields, Say], None] = _takes_nothing
+    # GIFT: the fields of a question from the answers of its block, once kit.content.gift has
+    # told its type by GIFT's syntax; None for the types GIFT writes without answers of this
+    # kind (truefalse, numeric: GIFT's own notation, read by gift; essay, description)
+    from_gift: "Callable[[Question, list[GiftPart]], None] | None" = None
     # response -> (credit before clamping, feedback of what was chosen)
     grade: "Callable[[Question, Any], tuple[float, list[str]]] | None" = None
     # what a page may show beside id, type, text, format and hint: never a key

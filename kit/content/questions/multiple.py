@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from .answers import CHOICE_EXAMPLE, CHOICE_KEYS, check_choice_texts, check_credits, read_answers
+from .answers import CHOICE_EXAMPLE, CHOICE_KEYS, check_choice_texts, check_credits, choices_from_gift, read_answers
 from .model import Fields, FormData, N_, Question, QuestionType, Say, Translate, field_name, is_index, \
     is_index_list, plain_text
 
@@ -58,6 +58,7 @@ def demo_wrong(q: Question, rng: random.Random) -> list[int]:
     return sorted(set(demo_right(q)) ^ {rng.randrange(len(q.answers))})
 
 
-TYPE = QuestionType("multiple", check, describe=describe, yaml_keys=frozenset({"answers"}), read_yaml=read_yaml,
-                    grade=grade, view=view, read_form=read_form, demo_right=demo_right, demo_wrong=demo_wrong,
+TYPE = QuestionType("multiple", check, yaml_keys=frozenset({"answers"}), read_yaml=read_yaml,
+                    from_gift=choices_from_gift, grade=grade, view=view, read_form=read_form,
+                    describe=describe, demo_right=demo_right, demo_wrong=demo_wrong,
                     renders_answer_texts=True)

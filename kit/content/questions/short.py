@@ -9,11 +9,18 @@ from typing import Any
 from ...core.textfold import fold
 from .answers import CHOICE_EXAMPLE, CHOICE_KEYS, best, best_index, check_credits, check_full_credit, \
     read_answers
-from .model import Fields, Question, QuestionType, Say, read_typed
+from .model import Fields, GiftPart, Question, QuestionType, Say, read_typed
 
 
 def read_yaml(q: Question, fields: Fields, say: Say) -> None:
     read_answers(q, fields, say, CHOICE_KEYS, CHOICE_EXAMPLE, listed_is_right=True)
+
+
+def from_gift(q: Question, parts: list[GiftPart]) -> None:
+    """`=answer` or `=%50%answer`: every listed answer is accepted, in full unless weighted."""
+    for part in parts:
+        weight, rest = part.weighted()
+        q.answers.append(part.answer(1.0 if weight is None else weight, rest))
 
 
 def check(q: Question, say: Say) -> None:
@@ -64,5 +71,5 @@ def demo_wrong(q: Question, rng: random.Random) -> str:
 
 
 TYPE = QuestionType("short", check, yaml_keys=frozenset({"answers"}), read_yaml=read_yaml,
-                    grade=grade, read_form=read_typed, demo_right=demo_right,
+                    from_gift=from_gift, grade=grade, read_form=read_typed, demo_right=demo_right,
                     demo_wrong=demo_wrong)

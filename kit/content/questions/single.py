@@ -6,7 +6,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from .answers import CHOICE_EXAMPLE, CHOICE_KEYS, best_index, check_choice_texts, check_credits, read_answers
+from .answers import CHOICE_EXAMPLE, CHOICE_KEYS, best_index, check_choice_texts, check_credits, choices_from_gift, \
+    read_answers
 from .model import FULL, MISSING, Fields, FormData, Question, QuestionType, Say, Translate, field_name, \
     is_index, plain_text
 
@@ -49,6 +50,7 @@ def demo_wrong(q: Question, rng: random.Random) -> int:
     return (best_index(q) + rng.choice((-1, 1))) % max(len(q.answers), 1)
 
 
-TYPE = QuestionType("single", check, describe=describe, yaml_keys=frozenset({"answers"}), read_yaml=read_yaml,
-                    grade=grade, view=view, read_form=read_form, demo_right=best_index, demo_wrong=demo_wrong,
+TYPE = QuestionType("single", check, yaml_keys=frozenset({"answers"}), read_yaml=read_yaml,
+                    from_gift=choices_from_gift, grade=grade, view=view, read_form=read_form,
+                    describe=describe, demo_right=best_index, demo_wrong=demo_wrong,
                     renders_answer_texts=True)
