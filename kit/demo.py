@@ -2,7 +2,7 @@
 
 `generate_activity` goes through the same functions real use does: classes and learners by
 kit.core.roster, sign-ins, lessons read and quiz answers by kit.core.events.append with the bodies the
-web views write (answers graded by kit.content.quiz.grade against the installed packs' quizzes;
+web views write (answers graded by kit.content.questions.grade against the installed packs' quizzes;
 with no pack installed, against a small built-in course outline). Learners differ in how often
 they come and how well they answer, and get better with practice; mistakes are plausible ones
 (a neighbouring choice, a near number, a typo). Clocks are the real ones: a year of activity
@@ -19,7 +19,7 @@ import json
 import random
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Callable, Iterator
 
 import sqlite_utils
 
@@ -48,7 +48,7 @@ class DemoLesson:
     pack: str
     lesson: str
     lang: str
-    questions: tuple  # of kit.content.quiz.Question, or of question ids for the built-in outline
+    questions: tuple  # of kit.content.questions.model.Question, or of question ids for the built-in outline
 
 
 @dataclass
@@ -63,69 +63,19 @@ class DemoLearner:
 def course_outline(db: sqlite_utils.Database, rng: random.Random) -> list[DemoLesson]:
     """The installed packs' lessons and quizzes, or a built-in numeracy outline."""
     from .content import library
+    from .content.questions import type_of
     out = []
     for course in library.list_courses(db):
         lang = course.lang_for("fr")
         quizzes = library.quizzes(db, course.id, lang)
         for info in library.lessons(db, course.id, lang):
             quiz = quizzes.get(info.lesson_id)
-            questions = tuple(q for q in (quiz.questions if quiz else []) if q.type in GRADED)
+            questions = tuple(q for q in (quiz.questions if quiz else []) if type_of(q).auto_graded)
             out.append(DemoLesson(course.id, info.lesson_id, lang, questions))
     if out:
         return out
     return [DemoLesson("numeracy", f"{n:02d}-lesson", "fr", tuple(f"q{i}" for i in range(1, rng.randint(3, 7))))
             for n in range(1, 25)]
-
-
-# --- plausible answers ------------------------------------------------------------------------
-
-def best_index(q) -> int:
-    return max(range(len(q.answers)), key=lambda i: q.answers[i].credit)
-
-
-def right_response(q) -> Any:
-    if q.type == "single":
-        return best_index(q)
-    if q.type == "multiple":
-        return [i for i, a in enumerate(q.answers) if a.credit > 0]
-    if q.type == "truefalse":
-        return bool(q.answer)
-    if q.type == "short":
-        return q.answers[best_index(q)].text.replace("*", "")
-    if q.type == "numeric":
-        a = q.answers[best_index(q)]
-        return str(a.value if a.value is not None else a.min)
-    if q.type == "matching":
-        choices = q.match_choices()
-        return [choices.index(right) for _, right in q.pairs]
-    return list(range(len(q.items)))  # ordering
-
-
-def wrong_response(q, rng: random.Random) -> Any:
-    """A mistake a learner could make: the neighbouring choice, one box too many, a near
-    number, a letter missing, two items swapped."""
-    right = right_response(q)
-    if q.type == "single":
-        return (right + rng.choice((-1, 1))) % max(len(q.answers), 1)
-    if q.type == "multiple":
-        return sorted(set(right) ^ {rng.randrange(len(q.answers))})
-    if q.type == "truefalse":
-        return not right
-    if q.type == "short":
-        return right[:-1] if len(right) > 1 else right + "?"
-    if q.type == "numeric":
-        try:
-            return str(float(right) + rng.choice((-10, -1, 1, 10)))
-        except ValueError:
-            return "0"
-    swapped = list(right)
-    if len(swapped) > 1:
-        i = rng.randrange(len(swapped) - 1)
-        swapped[i], swapped[i + 1] = swapped[i + 1], swapped[i]
-    return swapped
-
-
-GRADED = ("single", "multiple", "truefalse", "short", "numeric", "matching", "ordering")
 
 
 def answer_body(lesson: DemoLesson, question, knows: bool, rng: random.Random) -> dict:
@@ -134,8 +84,11 @@ def answer_body(lesson: DemoLesson, question, knows: bool, rng: random.Random) -
         response = 0 if knows else rng.randint(1, 3)
         credit, correct, qid = (1.0 if knows else 0.0), knows, question
     else:
-        from .content.quiz import grade
-        response = right_response(question) if knows else wrong_response(question, rng)
+        # Each type says what a right answer is and which mistakes are plausible: the
+        # neighbouring choice, one box too many, a near number, a letter missing, two items swapped.
+        from .content.questions import grade, type_of
+        qtype = type_of(question)
+        response = qtype.demo_right(question) if knows else qtype.demo_wrong(question, rng)
         marked = grade(question, response)
         credit, correct, qid = marked.credit, marked.correct, question.id
     return {"pack": lesson.pack, "lesson": lesson.lesson, "lang": lesson.lang, "question": qid,

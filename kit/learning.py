@@ -15,7 +15,8 @@ from typing import Callable, Hashable, Sequence
 import sqlite_utils
 
 from .content import library
-from .content.quiz import Grade, Question, Quiz, grade
+from .content.questions import Grade, Question, grade, type_of
+from .content.quiz import Quiz
 from .core.db import transaction
 from .core.events import append, count_learner_events, learner_events
 from .core.progress import (DEFAULT_M, DEFAULT_N, CourseProgress, LessonOutline, QuizOutline, QuizProgress,
@@ -31,10 +32,10 @@ def quiz_outline(quiz: "Quiz | None", course: library.Course) -> "QuizOutline | 
     else the course's, else the kit's default); None when there is nothing to answer."""
     if quiz is None:
         return None
-    answerable = tuple(q.id for q in quiz.questions if q.type != "description")
+    answerable = tuple(q.id for q in quiz.questions if type_of(q).answerable)
     if not answerable:
         return None
-    graded = tuple(q.id for q in quiz.questions if q.type not in ("description", "essay"))
+    graded = tuple(q.id for q in quiz.questions if type_of(q).auto_graded)
     m, n = ((quiz.mastery_m, quiz.mastery_n) if quiz.mastery_m and quiz.mastery_n
             else course.mastery or (DEFAULT_M, DEFAULT_N))
     return QuizOutline(answerable, graded, m, n)

@@ -40,7 +40,10 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "scripts")]
 from generate_library import WORDS, write_course  # noqa: E402
 from kit.core.config import DataDir  # noqa: E402
 from kit.content import library  # noqa: E402
-from kit.content.quiz import FULL, Question, Quiz  # noqa: E402
+from kit.content.questions.matching import choices as match_choices  # noqa: E402
+from kit.content.questions.model import FULL, Question  # noqa: E402
+from kit.content.questions.ordering import shown_order  # noqa: E402
+from kit.content.quiz import Quiz  # noqa: E402
 from kit.content.search import search  # noqa: E402
 from kit.core import roster  # noqa: E402
 from kit.core.db import open_db  # noqa: E402
@@ -251,10 +254,10 @@ def answer_fields(q: Question, token: str) -> "list[tuple[str, str]]":
         full = next(a for a in q.answers if a.credit >= FULL)
         return [(name, full.text if q.type == "short" else f"{full.value:g}")]
     if q.type == "matching":
-        choices = q.match_choices()
+        choices = match_choices(q)
         return [(f"{name}-{i}", str(choices.index(right))) for i, (_left, right) in enumerate(q.pairs)]
     if q.type == "ordering":
-        shown = q.shuffled_items(token)           # the page lists the items in this order
+        shown = shown_order(q, token)             # the page lists the items in this order
         return [(f"{name}-{slot}", str(shown.index(slot))) for slot in range(len(q.items))]
     return [(name, "Une réponse pour mon enseignant.")]
 

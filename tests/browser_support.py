@@ -19,7 +19,8 @@ from markupsafe import Markup
 
 from kit.core.config import DataDir
 from kit.content import library
-from kit.content.quiz import FULL, Question, Quiz
+from kit.content.questions.model import FULL, Question
+from kit.content.quiz import Quiz
 from kit.core.db import open_db
 from livesite import Roster, install_courses, make_class, sample_sources, served
 

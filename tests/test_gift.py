@@ -10,8 +10,11 @@ import pytest
 from hypothesis import given, strategies as st
 from conftest import corpus
 
-from kit.content.gift import BLANK, parse_gift
-from kit.content.quiz import CATCH_ALL, Question, Quiz, QuizError, grade, load_quiz
+from kit.content.gift import BLANK
+from kit.content.questions import grade
+from kit.content.questions.matching import choices as match_choices
+from kit.content.questions.model import CATCH_ALL, Question
+from kit.content.quiz import Quiz, QuizError, load_quiz, parse_gift
 
 
 def answers(q: Question) -> list[tuple]:
@@ -339,7 +342,7 @@ def test_fixtures_matching_with_formats_and_a_distractor(fixtures: Quiz):
         ("A bank of record entries which participants can add to.", "Database"),
         ("A collection of web pages that anyone can add to or edit.", "Wiki")]
     assert q.distractors == ["Chat"]  # "= -> Chat": a choice that matches nothing
-    assert q.match_choices() == ["Chat", "Choice", "Database", "Forum", "Wiki"]
+    assert match_choices(q) == ["Chat", "Choice", "Database", "Forum", "Wiki"]
 
 
 def test_fixtures_choice_with_feedback_and_answer_formats(fixtures: Quiz):

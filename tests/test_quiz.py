@@ -10,9 +10,12 @@ from pathlib import Path
 import pytest
 from hypothesis import given, strategies as st
 
-from kit.content.quiz import (
-    QUESTION_TYPES, Answer, Question, Quiz, QuizError, grade, load_quiz, parse_number,
-    parse_quiz_yaml, public_view)
+from kit.content.questions import NAMES, grade, public_view
+from kit.content.questions.matching import choices as match_choices
+from kit.content.questions.model import Answer, Question
+from kit.content.questions.numeric import parse_number
+from kit.content.questions.ordering import shown_order, unshuffle
+from kit.content.quiz import Quiz, QuizError, load_quiz, parse_quiz_yaml
 
 SAMPLE = textwrap.dedent("""\
     mastery: {m: 3, n: 5}
@@ -96,7 +99,7 @@ def problems_of(text: str) -> list[str]:
 # ------------------------------------------------------------------------------------ reading
 
 def test_sample_quiz_reads_every_type_with_its_source_line(quiz: Quiz):
-    assert [x.type for x in quiz.questions] == list(QUESTION_TYPES)
+    assert [x.type for x in quiz.questions] == list(NAMES)
     assert [x.line for x in quiz.questions] == [3, 11, 18, 23, 32, 38, 46, 50, 54]
     assert (quiz.mastery_m, quiz.mastery_n) == (3, 5)
 
@@ -204,7 +207,7 @@ def test_every_problem_is_reported_with_its_line():
         "quiz.yml:2: question a: needs exactly one correct answer, has 0 (YAML: correct: true; GIFT: =answer)",
         "quiz.yml:6: question b: needs exactly one correct answer, has 2 (YAML: correct: true; GIFT: =answer)",
         "quiz.yml:10: question c: the credits of the correct answers sum to 0.8; they must sum to 1",
-        "quiz.yml:18: question e: type 'riddle' is unknown; use one of " + ", ".join(QUESTION_TYPES),
+        "quiz.yml:18: question e: type 'riddle' is unknown; use one of " + ", ".join(NAMES),
         "quiz.yml:20: question f: has no text",
         "quiz.yml:25: question g: answer 1 needs either a value (with a tolerance) or a range min..max",
         "quiz.yml:26: question h: a matching question needs at least 2 pairs, has 1",
@@ -385,7 +388,7 @@ def test_numeric_tolerance_is_inclusive():
 
 def test_matching_gives_a_share_per_right_pair(quiz: Quiz):
     matching = q(quiz, "q6")
-    choices = matching.match_choices()
+    choices = match_choices(matching)
     assert choices == ["câble", "papier", "sans fil"]
     right = [choices.index(r) for _, r in matching.pairs]
     assert grade(matching, right).credit == 1.0 and grade(matching, right).correct
@@ -440,24 +443,24 @@ def test_ordering_is_shown_shuffled_and_posts_back_through_unshuffle(quiz: Quiz)
     shown = public_view(ordering, "alice")["items"]
     assert shown != ordering.items
     positions_in_correct_order = [shown.index(item) for item in ordering.items]
-    assert grade(ordering, ordering.unshuffle("alice", positions_in_correct_order)).correct
-    assert ordering.unshuffle("alice", [0, 0, 1]) is None
+    assert grade(ordering, unshuffle(ordering, "alice", positions_in_correct_order)).correct
+    assert unshuffle(ordering, "alice", [0, 0, 1]) is None
 
 
 @given(seed=st.text(max_size=8), size=st.integers(min_value=2, max_value=7))
 def test_shuffled_items_are_a_stable_permutation_never_in_order(seed: str, size: int):
     question = Question("o", "ordering", "t", items=[f"item {i}" for i in range(size)])
-    order = question.shuffled_items(seed)
+    order = shown_order(question, seed)
     assert sorted(order) == list(range(size))
     assert order != list(range(size))
-    assert order == question.shuffled_items(seed)
+    assert order == shown_order(question, seed)
 
 
 def test_match_choices_are_the_same_whatever_the_pair_order():
     pairs = [("a", "zèbre"), ("b", "âne"), ("c", "Cheval")]
     one = Question("m", "matching", "t", pairs=pairs, distractors=["bœuf"])
     other = Question("m", "matching", "t", pairs=pairs[::-1], distractors=["bœuf"])
-    assert one.match_choices() == other.match_choices() == ["âne", "bœuf", "Cheval", "zèbre"]
+    assert match_choices(one) == match_choices(other) == ["âne", "bœuf", "Cheval", "zèbre"]
 
 
 # ------------------------------------------------------------------------------------ storage

@@ -17,6 +17,8 @@ from kit.server.i18n import CATALOGS, choose_lang
 from conftest import corpus
 
 SERVER = Path(__file__).resolve().parent.parent / "kit" / "server"
+# Question types say what to fix in a form as message ids (marked N_), which the pages translate.
+QUESTIONS = SERVER.parent / "content" / "questions"
 
 
 @pytest.mark.parametrize("header, lang", [("ar-MA,ar;q=0.9,fr;q=0.5", "ar"), ("en-GB,en;q=0.9", "en"),
@@ -141,15 +143,22 @@ def test_an_app_needs_an_initialised_data_dir(tmp_path):
 
 
 def _messages() -> set:
-    """Every msgid the templates and server code use (gettext, ngettext, _ and N_)."""
+    """Every msgid the templates and server code use (gettext, ngettext, _ and N_), and those
+    the question types give the pages (N_)."""
     found = set()
     method_map = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
     options = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
-    for _file, _line, message, _comments, _ctx in extract_from_dir(
-            str(SERVER), method_map, options, keywords={"_": None, "gettext": None, "N_": None,
-                                                       "ngettext": (1, 2)}):
-        found.add(message[0] if isinstance(message, tuple) else message)
+    for folder in (SERVER, QUESTIONS):
+        for _file, _line, message, _comments, _ctx in extract_from_dir(
+                str(folder), method_map, options, keywords={"_": None, "gettext": None, "N_": None,
+                                                           "ngettext": (1, 2)}):
+            found.add(message[0] if isinstance(message, tuple) else message)
     return found
+
+
+def test_question_types_messages_are_found():
+    assert {"Answer this question to go on.", "Tick at least one answer.", "Choose an answer in every list.",
+            "Use each item once.", "True", "False"} <= _messages()
 
 
 @pytest.mark.parametrize("lang", ["fr", "ar"])

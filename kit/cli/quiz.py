@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from ..content.quiz import QUESTION_TYPES, Quiz, load_quiz
+from ..content.questions import NAMES
+from ..content.quiz import Quiz, load_quiz
 from . import main
 
 
@@ -39,7 +40,7 @@ def quiz_check(file: Path, as_json: bool) -> None:
 
 def _summary(parsed: Quiz) -> str:
     counts = Counter(q.type for q in parsed.questions)
-    kinds = ", ".join(f"{counts[t]} {t}" for t in QUESTION_TYPES if counts[t])
+    kinds = ", ".join(f"{counts[t]} {t}" for t in NAMES if counts[t])
     noun = "question" if len(parsed.questions) == 1 else "questions"
     return f"{len(parsed.questions)} {noun} ({kinds})"
 

@@ -1,4 +1,5 @@
-r"""Moodle's GIFT quiz format, read into the kit's quiz model (`kit.content.quiz`).
+r"""Moodle's GIFT quiz format, read into the kit's questions (`kit.content.questions`);
+`kit.content.quiz.parse_gift` makes and checks the Quiz.
 
 Follows Moodle's own importer (question/format/gift) and its user documentation: questions are
 separated by blank lines, `//` lines are comments, `$CATEGORY:` sets the category of the
@@ -24,7 +25,8 @@ import math
 import re
 from dataclasses import dataclass
 
-from .quiz import CATCH_ALL, Answer, Found, Question, Quiz, check_quiz, raise_problems
+from .questions import type_named
+from .questions.model import CATCH_ALL, Answer, Found, Question
 from ..core.textfold import fold
 
 BLANK = "_____"  # where the answer goes in a missing-word question (as Moodle writes it)
@@ -69,8 +71,9 @@ class _Chunk:
         return self.numbers[bisect.bisect_right(starts, offset) - 1]
 
 
-def parse_gift(text: str, path: str = "<gift>") -> Quiz:
-    """Parse GIFT text into a checked Quiz; raises QuizError listing every problem with its line."""
+def read_gift(text: str) -> tuple[list[Question], list[Found]]:
+    """The questions of GIFT text, and the problems that kept some from being read, with their
+    lines (the questions are checked by the caller, with the quiz)."""
     found: list[Found] = []
     questions: list[Question] = []
     category, position = "", 0
@@ -83,10 +86,7 @@ def parse_gift(text: str, path: str = "<gift>") -> Quiz:
         if question is not None:
             questions.append(question)
     _make_ids_unique(questions)
-    quiz = Quiz(questions)
-    found.extend(check_quiz(quiz))
-    raise_problems(sorted(found, key=lambda f: f[0] or 0), path)
-    return quiz
+    return questions, found
 
 
 def _chunks(text: str):
@@ -219,11 +219,41 @@ def _answer_block(text: str, start: int) -> tuple[int, int] | None:
 
 @dataclass
 class _Part:
-    """One answer of a block: its marker (`=`, `~` or '' for text before any), text and line."""
+    """One answer of a block: its marker (`=`, `~` or '' for text before any), text and line.
+
+    Question types build themselves from parts (`QuestionType.from_gift`) through the methods
+    below, which keep GIFT's own notation (escapes, `%50%` weights, `#feedback`, `[format]`) here.
+    """
 
     marker: str
     text: str
     line: int
+
+    def weighted(self) -> tuple[float | None, str]:
+        """The `%50%` weight as a credit (None when it has none), and the text after it."""
+        match = _WEIGHT.match(self.text)
+        if match:
+            return float(match.group(1)) / 100, self.text[match.end():]
+        if _BAD_WEIGHT.match(self.text):
+            raise self.error(f"{self.shown()!r}: a weight is a percentage such as %50% or %-100%")
+        return None, self.text
+
+    def answer(self, credit: float, text: str) -> Answer:
+        """`text#feedback` as an Answer with this credit."""
+        answer, _, feedback = text.partition("#")
+        return Answer(text=self.piece(answer), credit=credit, feedback=self.piece(feedback), line=self.line)
+
+    def piece(self, text: str) -> str:
+        """A piece of this part's text as the question keeps it: escapes restored, and any
+        [format] of its own dropped (the kit keeps one format per question)."""
+        return _plain(_strip_format(text))
+
+    def shown(self) -> str:
+        """The whole part as the author wrote it, for messages."""
+        return _plain(self.text)
+
+    def error(self, message: str) -> Exception:
+        return _Syntax(message, line=self.line)
 
 
 def _read_answers(q: Question, text: str, start: int, end: int, chunk: _Chunk) -> None:
@@ -239,13 +269,25 @@ def _read_answers(q: Question, text: str, start: int, end: int, chunk: _Chunk) -
         at = start + len(block) - len(stripped) + 1
         _read_numeric(q, text, at, end, chunk)
     elif "~" in block:
-        _read_choice(q, _parts(text, start, end, "=~", chunk))
+        parts = _refuse_leading_text(_parts(text, start, end, "=~", chunk),
+                                     "start each answer with = (right) or ~ (wrong)")
+        # Moodle: an answer marked = makes it one-answer; weights alone allow several.
+        _build(q, "single" if any(p.marker == "=" for p in parts) else "multiple", parts)
     elif "=" in block and "->" in block:
-        _read_matching(q, _parts(text, start, end, "=", chunk))
+        _build(q, "matching", _refuse_leading_text(_parts(text, start, end, "=", chunk),
+                                                   "start each pair with =, as in =left -> right"))
     elif block.split("#", 1)[0].strip().upper() in _TRUE_FALSE:
         _read_true_false(q, block)
     else:
-        _read_short(q, _parts(text, start, end, "=", chunk))
+        _build(q, "short", _refuse_leading_text(
+            _parts(text, start, end, "=", chunk), "start each accepted answer with =, or use {T} / {F} for true-false"))
+
+
+def _build(q: Question, name: str, parts: list[_Part]) -> None:
+    qtype = type_named(name)
+    assert qtype is not None and qtype.from_gift is not None, name  # the kit's own types
+    q.type = name
+    qtype.from_gift(q, parts)
 
 
 def _parts(text: str, start: int, end: int, markers: str, chunk: _Chunk) -> list[_Part]:
@@ -267,17 +309,6 @@ def _refuse_leading_text(parts: list[_Part], what: str) -> list[_Part]:
     return parts
 
 
-def _weight(part: _Part) -> tuple[float | None, str]:
-    """An answer's `%50%` weight as a credit (None when it has none), and the text after it."""
-    match = _WEIGHT.match(part.text)
-    if match:
-        return float(match.group(1)) / 100, part.text[match.end():]
-    if _BAD_WEIGHT.match(part.text):
-        raise _Syntax(f"{_plain(part.text)!r}: a weight is a percentage such as %50% or %-100%",
-                      line=part.line)
-    return None, part.text
-
-
 def _strip_format(text: str) -> str:
     # Answers and feedback may carry their own [format]; the kit keeps one format per question.
     prefix = _FORMAT.match(text)
@@ -286,48 +317,6 @@ def _strip_format(text: str) -> str:
 
 def _feedback_text(text: str) -> str:
     return _plain(_strip_format(text))
-
-
-def _answer(part: _Part, credit: float, text: str) -> Answer:
-    answer, _, feedback = text.partition("#")
-    return Answer(text=_plain(_strip_format(answer)), credit=credit, feedback=_feedback_text(feedback),
-                  line=part.line)
-
-
-def _read_choice(q: Question, parts: list[_Part]) -> None:
-    _refuse_leading_text(parts, "start each answer with = (right) or ~ (wrong)")
-    for part in parts:
-        weight, rest = _weight(part)
-        if "->" in rest.partition("#")[0]:
-            raise _Syntax("matching answers (a -> b) mixed with ~ answers; a matching question "
-                          "has only =left -> right", line=part.line)
-        default = 1.0 if part.marker == "=" else 0.0
-        q.answers.append(_answer(part, default if weight is None else weight, rest))
-    # Moodle: an answer marked = makes it one-answer; weights alone allow several.
-    q.type = "single" if any(p.marker == "=" for p in parts) else "multiple"
-
-
-def _read_short(q: Question, parts: list[_Part]) -> None:
-    _refuse_leading_text(parts, "start each accepted answer with =, or use {T} / {F} for true-false")
-    q.type = "short"
-    for part in parts:
-        weight, rest = _weight(part)
-        q.answers.append(_answer(part, 1.0 if weight is None else weight, rest))
-
-
-def _read_matching(q: Question, parts: list[_Part]) -> None:
-    _refuse_leading_text(parts, "start each pair with =, as in =left -> right")
-    q.type = "matching"
-    for part in parts:
-        if "->" not in part.text:
-            raise _Syntax(f"{_plain(part.text)!r} has no ->; in a matching question every answer "
-                          "is =left -> right", line=part.line)
-        left, _, right = part.text.partition("->")
-        left, right = _plain(_strip_format(left)), _plain(_strip_format(right))
-        if left:
-            q.pairs.append((left, right))
-        else:
-            q.distractors.append(right)  # Moodle: "= -> Chat" is a choice that matches nothing
 
 
 def _read_true_false(q: Question, block: str) -> None:
@@ -342,7 +331,7 @@ def _read_numeric(q: Question, text: str, start: int, end: int, chunk: _Chunk) -
     q.type = "numeric"
     tilde = text.find("~", start, end)
     for part in _parts(text, start, end if tilde < 0 else tilde, "=", chunk):
-        weight, rest = _weight(part)
+        weight, rest = part.weighted()
         number, _, feedback = rest.partition("#")
         answer = Answer(credit=1.0 if weight is None else weight, feedback=_feedback_text(feedback),
                         line=part.line)

@@ -39,6 +39,7 @@ from typing import Callable
 from ..core.errors import PackError, QuizError
 from ..core.keys import PublicKey, SigningKey
 from .course import COURSE_ID, MEDIA_TYPES, SEMVER, UNSAFE_SVG, Course, load_course
+from .questions import type_of
 from .quiz import Quiz
 from .render import render_inline, sanitize
 
@@ -98,7 +99,7 @@ def rendered_quiz(quiz: Quiz) -> Quiz:
         q.items = [show(i) for i in q.items]
         for a in q.answers:
             a.feedback = show(a.feedback)
-            if q.type in ("single", "multiple"):
+            if type_of(q).renders_answer_texts:
                 a.text = show(a.text)
         q.format = "html"
     return quiz

@@ -16,6 +16,7 @@ import sqlite_utils
 
 from ..core import roster
 from ..content import library
+from ..content.questions import type_of
 from ..content.quiz import Quiz
 from ..learning import PROGRESS_KINDS, course_outline
 from ..core.events import Event, learner_events, parse_hlc
@@ -206,7 +207,7 @@ def essay_of(event: Event, learner: roster.Learner, names: _Names) -> "Essay | N
         return None
     quiz = names.quizzes(str(b.get("pack"))).get(str(b.get("lesson")))
     question = quiz.find(str(b.get("question"))) if quiz else None
-    if question is None or question.type != "essay":
+    if question is None or not type_of(question).read_by_teacher:
         return None
     return Essay(names.place(b["pack"], b["lesson"]), learner, question.text, b["response"],
                  str(b.get("lang", "")), event_ms(event))

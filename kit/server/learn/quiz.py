@@ -14,18 +14,17 @@ import uuid
 from dataclasses import dataclass
 
 from flask import abort, g, render_template, request, url_for
-from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from ... import learning
-from ...content.quiz import Grade, Question, Quiz, public_view
+from ...content import questions
+from ...content.questions import Grade, Question, public_view, type_of
+from ...content.quiz import Quiz
 from ...core.progress import PASS_SCORE, Attempt, QuizProgress
 from ..i18n import gettext as _
 from ..store import get_db
 from . import bp, signed_in
 from .courses import course_or_404, form_uuid
-
-MAX_TEXT = 2000
 
 
 @dataclass
@@ -84,7 +83,7 @@ def descriptions_before(quiz: Quiz) -> "dict[str, list[Question]]":
     out: dict[str, list[Question]] = {}
     pending: list[Question] = []
     for q in quiz.questions:
-        if q.type == "description":
+        if not type_of(q).answerable:
             pending.append(q)
         else:
             out[q.id], pending = pending, []
@@ -128,65 +127,23 @@ def answer_all(place: learning.QuizPlace):
 
 def result(place: learning.QuizPlace, progress: QuizProgress, shown: "list[Shown] | None" = None):
     attempt: Attempt = progress.last_complete
-    marks = [(q, attempt.answers.get(q.id)) for q in place.answerable]
+    marks = [(q, attempt.answers.get(q.id), type_of(q).read_by_teacher) for q in place.answerable]
     return render(place, "learn/quiz_result.html", progress=progress, attempt=attempt, marks=marks,
                   shown=shown or [], pass_score=PASS_SCORE,
                   again=url_for("learn.quiz", pack_id=place.course.id, lesson_id=place.lesson.lesson.lesson_id, again=1))
 
 
 def read_response(q: Question, form: MultiDict, seed: str) -> "tuple[object, str]":
-    """The response shape kit.content.quiz.grade expects, from the posted fields of one
-    question, or an error to show when it was left unanswered."""
-    name = f"a-{q.id}"
-    missing = (None, _("Answer this question to go on."))
-    if q.type == "single":
-        value = form.get(name, "")
-        return (int(value), "") if value.isdigit() else missing
-    if q.type == "multiple":
-        values = [int(v) for v in form.getlist(name) if v.isdigit()]
-        return (sorted(set(values)), "") if values else (None, _("Tick at least one answer."))
-    if q.type == "truefalse":
-        value = {"true": True, "false": False}.get(form.get(name, ""))
-        return (value, "") if value is not None else missing
-    if q.type in ("short", "numeric", "essay"):
-        text = form.get(name, "").strip()[:MAX_TEXT]
-        return (text, "") if text else missing
-    if q.type in ("matching", "ordering"):
-        count = len(q.pairs) if q.type == "matching" else len(q.items)
-        values = [form.get(f"{name}-{i}", "") for i in range(count)]
-        if not all(v.isdigit() for v in values):
-            return (None, _("Choose an answer in every list."))
-        picked = [int(v) for v in values]
-        if q.type == "matching":
-            return picked, ""
-        order = q.unshuffle(seed, picked)
-        return (order, "") if order is not None else (None, _("Use each item once."))
-    abort(400)
+    """The response `grade` expects, from the posted fields of one question, or an error
+    to show (translated) when it was left unanswered."""
+    try:
+        response, message = questions.read_form(q, form, seed)
+    except ValueError:  # a description takes no answer
+        abort(400)
+    return response, (_(message) if message else "")
 
 
 @bp.app_template_global("describe")
 def describe(q: Question, response: object) -> list[str]:
     """A recorded response as plain lines of text, to show the learner what they answered."""
-    def text(html: str) -> str:
-        return Markup(html).striptags()
-
-    def valid(i: object, size: int) -> bool:
-        return isinstance(i, int) and not isinstance(i, bool) and 0 <= i < size
-
-    if isinstance(response, str):
-        return [response]
-    if q.type == "truefalse" and isinstance(response, bool):
-        return [_("True") if response else _("False")]
-    if q.type == "single" and valid(response, len(q.answers)):
-        return [text(q.answers[response].text)]
-    if not isinstance(response, list):
-        return []
-    if q.type == "multiple":
-        return [text(q.answers[i].text) for i in response if valid(i, len(q.answers))]
-    if q.type == "matching":
-        choices = q.match_choices()
-        return [f"{text(left)}: {text(choices[i])}" for (left, _right), i in zip(q.pairs, response)
-                if valid(i, len(choices))]
-    if q.type == "ordering":
-        return [text(q.items[i]) for i in response if valid(i, len(q.items))]
-    return []
+    return questions.describe(q, response, _)
