@@ -42,7 +42,7 @@ from kit.core.config import DataDir  # noqa: E402
 from kit.content import library  # noqa: E402
 from kit.content.quiz import FULL, Question, Quiz  # noqa: E402
 from kit.content.search import search  # noqa: E402
-from kit import roster  # noqa: E402
+from kit.core import roster  # noqa: E402
 from kit.core.db import open_db  # noqa: E402
 from kit.demo import bulk_activity  # noqa: E402
 from kit.core.instance import open_instance  # noqa: E402

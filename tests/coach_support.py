@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from kit import accounts, roster
+from kit.core import accounts, roster
 from kit.core.events import append
 
 from server_support import app, client, csrf_of  # noqa: F401  (fixtures)

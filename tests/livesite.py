@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Mapping, Optional
 
-from kit import roster
+from kit.core import roster
 from kit.core.config import DataDir
 from kit.core.instance import open_instance
 

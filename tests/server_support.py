@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from kit import roster
+from kit.core import roster
 from kit.server import create_app
 
 

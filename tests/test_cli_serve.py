@@ -10,7 +10,7 @@ import urllib.request
 
 import pytest
 
-from kit import roster
+from kit.core import roster
 from kit.cli.serve import banner, lan_address, student_url
 
 

@@ -2,7 +2,7 @@
 
 from click.testing import CliRunner
 
-from kit import accounts, roster
+from kit.core import accounts, roster
 from kit.cli import main
 
 

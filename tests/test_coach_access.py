@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from kit import accounts, roster
+from kit.core import accounts, roster
 from kit.server.coach import STAFF_HOURS
 
 from coach_support import PASSWORD, admin, app, client, coach, staff_sign_in  # noqa: F401

@@ -4,7 +4,7 @@ record.* event (so it syncs) made through kit.core.roster or kit.core.accounts."
 import pytest
 from click.testing import CliRunner
 
-from kit import accounts, roster
+from kit.core import accounts, roster
 from kit.cli import main
 from kit.core.events import learner_events
 

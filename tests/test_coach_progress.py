@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from kit import accounts, records, roster
+from kit.core import accounts, records, roster
 
 from coach_support import admin, answer, app, client, coach, grid, phone_pass, read  # noqa: F401
 from server_support import csrf_of, hidden, make_learner, sign_in, text

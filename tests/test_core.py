@@ -2,7 +2,7 @@ from kit.core.config import DataDir
 from kit.core.db import MIGRATIONS, open_db, schema_version
 from kit.core.events import append, events_after, version_vector
 from kit.core.instance import init_instance
-from kit import records
+from kit.core import records
 
 
 def test_init_twice_keeps_the_device_key(tmp_path):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from kit import roster
+from kit.core import roster
 from kit.server import reports
 from kit.content import library
 from kit.core.progress import course_progress

@@ -2,7 +2,7 @@
 
 import pytest
 
-from kit import records, roster
+from kit.core import records, roster
 from kit.core.errors import RosterError
 
 

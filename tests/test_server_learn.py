@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from kit import roster
+from kit.core import roster
 from kit.core.events import learner_events
 
 from server_support import (app, client, csrf_of, hidden, learner_client, make_learner, sign_in,  # noqa: F401
@@ -287,7 +287,7 @@ def test_every_post_form_on_the_learners_pages_carries_the_csrf_token(learner):
 
 
 def test_a_token_copied_from_a_classmates_form_cannot_block_or_reveal_their_answers(learner, inst, app):
-    from kit import roster
+    from kit.core import roster
     from server_support import sign_in as sign_in_as
     bilal = roster.add_learner(inst.db, learner.klass.id, "Bilal", pin="4321")
     other = app.test_client()

@@ -10,7 +10,7 @@ import urllib.parse
 import pytest
 import waitress
 
-from kit import accounts, records, roster
+from kit.core import accounts, records, roster
 from kit.core.config import DataDir
 from kit.core.db import MIGRATIONS, connect, run_migrations, schema_version, set_meta, split_sql, transaction
 from kit.core.errors import RosterError

@@ -9,7 +9,7 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from kit import records, roster
+from kit.core import records, roster
 from kit.core.errors import RosterError
 from kit.server import create_app
 from kit.server.i18n import CATALOGS, choose_lang

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from kit import records
+from kit.core import records
 from kit.core.errors import BundleError
 from kit.core.events import version_vector
 from kit.core.keys import SigningKey

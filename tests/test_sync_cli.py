@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from kit import records
+from kit.core import records
 from kit.cli import main
 from kit.core.config import DataDir
 from kit.core.instance import open_instance

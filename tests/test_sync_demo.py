@@ -6,7 +6,7 @@ import json
 
 from click.testing import CliRunner
 
-from kit import records, roster
+from kit.core import records, roster
 from kit.cli import main
 from kit.content.install import install_pack
 from kit.content.pack import build_pack

@@ -8,7 +8,7 @@ import shutil
 import pytest
 from click.testing import CliRunner
 
-from kit import records
+from kit.core import records
 from kit.cli import main
 from kit.core.errors import SyncError, TrustError
 from kit.core.events import version_vector

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from kit import records
+from kit.core import records
 from kit.core.keys import trust
 from kit.sync.bundle import export_bundle, import_bundle
 from syncworld import activity, enrol, server, truth

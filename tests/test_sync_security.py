@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from click.testing import CliRunner
 
-from kit import records, roster
+from kit.core import records, roster
 from kit.cli import main
 from kit.core.errors import BundleError, RosterError, SyncError, TrustError
 from kit.core.events import append, version_vector
