@@ -1,7 +1,7 @@
 """Made-up but realistic learner activity, for trying the reports, tests and benchmarks.
 
 `generate_activity` goes through the same functions real use does: classes and learners by
-kit.core.roster, sign-ins, lessons read and quiz answers by kit.core.events.append with the bodies the
+kit.core.roster, sign-ins, lessons read and quiz answers by kit.core.eventlog.append with the events the
 web views write (answers graded by kit.content.quiz.grade against the installed packs' quizzes;
 with no pack installed, against a small built-in course outline). Learners differ in how often
 they come and how well they answer, and get better with practice; mistakes are plausible ones
@@ -15,7 +15,6 @@ a million events quickly. It is for benchmarks only; nothing else should write e
 
 from __future__ import annotations
 
-import json
 import random
 import uuid
 from dataclasses import dataclass, field
@@ -23,9 +22,11 @@ from typing import Any, Callable, Iterator
 
 import sqlite_utils
 
-from .core import roster
+from .core import records, roster
+from .core.clock import format_hlc, observe
 from .core.db import transaction
-from .core.events import append, device_id, format_hlc, observe
+from .core.eventlog import append, device_id, max_seq
+from .core.events import AnswerRecorded, LessonRead, Payload, RecordSet, SignedIn, canonical_json
 
 FIRST_NAMES = ("Amina", "Youssef", "Fatima", "Omar", "Khadija", "Ibrahim", "Aïcha", "Moussa", "Mariam",
                "Hamza", "Salma", "Idriss", "Zineb", "Adama", "Awa", "Karim", "Nadia", "Bilal", "Leïla",
@@ -128,8 +129,8 @@ def wrong_response(q, rng: random.Random) -> Any:
 GRADED = ("single", "multiple", "truefalse", "short", "numeric", "matching", "ordering")
 
 
-def answer_body(lesson: DemoLesson, question, knows: bool, rng: random.Random) -> dict:
-    """The quiz.answer body the web writes, graded as the web grades."""
+def answer(lesson: DemoLesson, question, knows: bool, rng: random.Random) -> AnswerRecorded:
+    """The answer the web records, graded as the web grades, with its form token."""
     if isinstance(question, str):  # the built-in outline: a 4-choice question, answer 0
         response = 0 if knows else rng.randint(1, 3)
         credit, correct, qid = (1.0 if knows else 0.0), knows, question
@@ -138,23 +139,23 @@ def answer_body(lesson: DemoLesson, question, knows: bool, rng: random.Random) -
         response = right_response(question) if knows else wrong_response(question, rng)
         marked = grade(question, response)
         credit, correct, qid = marked.credit, marked.correct, question.id
-    return {"pack": lesson.pack, "lesson": lesson.lesson, "lang": lesson.lang, "question": qid,
-            "credit": credit, "correct": correct, "response": response}
+    token = str(uuid.UUID(int=rng.getrandbits(128)))  # drawn after grading: a seed makes the same days as ever
+    return AnswerRecorded(lesson.pack, lesson.lesson, lesson.lang, qid, credit, correct, response, token)
 
 
 # --- the simulation ---------------------------------------------------------------------------
 
-def school_day_events(learner: DemoLearner, lessons: list[DemoLesson], rng: random.Random) -> Iterator[tuple]:
-    """What one learner does on a day they come: (kind, body, form token or None)."""
-    yield "signin", {"class_id": learner.class_id}, None
+def school_day_events(learner: DemoLearner, lessons: list[DemoLesson], rng: random.Random) -> Iterator[Payload]:
+    """What one learner does on a day they come."""
+    yield SignedIn(learner.class_id)
     for _ in range(rng.choice((1, 1, 1, 2))):
         lesson = lessons[learner.next_lesson % len(lessons)]
-        yield "lesson.read", {"pack": lesson.pack, "lesson": lesson.lesson, "lang": lesson.lang}, str(uuid.UUID(int=rng.getrandbits(128)))
+        yield LessonRead(lesson.pack, lesson.lesson, lesson.lang, str(uuid.UUID(int=rng.getrandbits(128))))
         passed = True
         for question in lesson.questions:
             knows = rng.random() < learner.skill
             passed &= knows
-            yield "quiz.answer", answer_body(lesson, question, knows, rng), str(uuid.UUID(int=rng.getrandbits(128)))
+            yield answer(lesson, question, knows, rng)
         if passed or rng.random() < 0.3:  # move on when it went well, or sometimes anyway
             learner.next_lesson += 1
         learner.skill = min(0.97, learner.skill + 0.004)  # practice helps
@@ -195,10 +196,10 @@ def generate_activity(db: sqlite_utils.Database, learners: int, days: int, seed:
             for learner in people:
                 if rng.random() >= learner.presence:
                     continue
-                for kind, body, token in school_day_events(learner, lessons, rng):
-                    append(db, kind, body, learner_id=learner.id, token=token)
+                for payload in school_day_events(learner, lessons, rng):
+                    append(db, payload, learner_id=learner.id)
                     demo.events += 1
-                    demo.by_kind[kind] = demo.by_kind.get(kind, 0) + 1
+                    demo.by_kind[payload.KIND] = demo.by_kind.get(payload.KIND, 0) + 1
         if progress:
             progress(n, total)
     return demo
@@ -206,7 +207,6 @@ def generate_activity(db: sqlite_utils.Database, learners: int, days: int, seed:
 
 def generate_day(db: sqlite_utils.Database, seed: int = 0) -> Demo:
     """One more school day for the learners already here, through the domain functions."""
-    from .core import records
     rng = random.Random(seed)
     lessons = course_outline(db, rng)
     demo = Demo()
@@ -217,10 +217,10 @@ def generate_day(db: sqlite_utils.Database, seed: int = 0) -> Demo:
             if rng.random() >= learner.presence:
                 continue
             demo.learners += 1
-            for kind, body, token in school_day_events(learner, lessons, rng):
-                append(db, kind, body, learner_id=learner.id, token=token)
+            for payload in school_day_events(learner, lessons, rng):
+                append(db, payload, learner_id=learner.id)
                 demo.events += 1
-                demo.by_kind[kind] = demo.by_kind.get(kind, 0) + 1
+                demo.by_kind[payload.KIND] = demo.by_kind.get(payload.KIND, 0) + 1
     return demo
 
 
@@ -231,25 +231,22 @@ def bulk_activity(db: sqlite_utils.Database, learners: int, days: int, seed: int
     rng = random.Random(seed)
     lessons = course_outline(db, rng)
     dev = device_id(db)
-    seq = db.execute("SELECT COALESCE(MAX(seq), 0) FROM events WHERE device_id = ?", [dev]).fetchone()[0]
+    seq = max_seq(db, dev)
     rows: list[tuple] = []
 
-    def add(kind: str, body: dict, learner: "str | None", token: "str | None", ms: int) -> None:
-        body = {**body, "token": token} if token else body
-        rows.append((None, dev, 0, format_hlc(ms, 0), kind, learner,
-                     json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))))
+    def add(payload: Payload, learner: "str | None", ms: int) -> None:
+        rows.append((None, dev, 0, format_hlc(ms, 0), payload.KIND, learner, canonical_json(payload.to_body())))
 
     people: list[DemoLearner] = []
     classes = max(1, -(-learners // 30))
     for c in range(classes):
         cid = uuid.UUID(int=rng.getrandbits(128)).hex
-        add("record.set", {"kind": "class", "id": cid, "fields": {"name": f"Classe {c + 1}", "code": f"{1000 + c}",
-                                                                     "login": "pin", "self_register": False}},
-            None, None, start_ms)
+        add(RecordSet("class", cid, {"name": f"Classe {c + 1}", "code": f"{1000 + c}", "login": "pin",
+                                     "self_register": False}), None, start_ms)
         for _ in range(min(30, learners - len(people))):
             lid = uuid.UUID(int=rng.getrandbits(128)).hex
-            add("record.set", {"kind": "learner", "id": lid, "fields": {
-                "name": f"{rng.choice(FIRST_NAMES)} {rng.choice(FAMILY_NAMES)}", "class_id": cid}}, lid, None, start_ms)
+            add(RecordSet("learner", lid, {"name": f"{rng.choice(FIRST_NAMES)} {rng.choice(FAMILY_NAMES)}",
+                                           "class_id": cid}), lid, start_ms)
             people.append(DemoLearner(lid, cid, rng.uniform(0.6, 0.97), rng.uniform(0.35, 0.9)))
     day_ms = 86_400_000
     for day in school_days(days):
@@ -257,14 +254,13 @@ def bulk_activity(db: sqlite_utils.Database, learners: int, days: int, seed: int
             if rng.random() >= learner.presence:
                 continue
             ms = start_ms + day * day_ms + rng.randrange(8 * 3_600_000, 16 * 3_600_000)
-            for kind, body, token in school_day_events(learner, lessons, rng):
+            for payload in school_day_events(learner, lessons, rng):
                 ms += rng.randrange(5_000, 90_000)
-                add(kind, body, learner.id, token, ms)
+                add(payload, learner.id, ms)
     rows.sort(key=lambda r: r[3])  # learners' days interleave: hand out seqs in clock order
     rows = [(f"{dev}:{i}", r[1], i, *r[3:]) for i, r in enumerate(rows, start=seq + 1)]
     with transaction(db):
-        from .core.events import insert_foreign_rows
-        insert_foreign_rows(db, rows)
+        records.merge_rows(db, rows)
         observe(db, rows[-1][3])
     kinds: dict = {}
     for r in rows:

@@ -6,7 +6,7 @@ from click.testing import CliRunner
 
 from kit.core import accounts, roster
 from kit.cli import main
-from kit.core.events import learner_events
+from kit.core.eventlog import learner_events
 
 from coach_support import PASSWORD, admin, app, client, coach, grid, post_form, staff_sign_in  # noqa: F401
 from server_support import make_learner, sign_in, text

@@ -39,7 +39,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from . import limits, records
 from .textfold import fold
 from .db import get_meta, transaction
-from .events import device_id
+from .eventlog import device_id
 from .errors import RosterError
 
 LOGIN_MODES = ("pin", "picture")

@@ -2,8 +2,9 @@
 
 Progress is computed from events, and a school year is a thousand events or more per learner:
 decoding them all on every home or course page made those pages 10 ms each. Events are
-append-only, so the number a learner has is a version: a new answer, a read, or a synced
-event from another school changes it, and a new pack version changes the course's key.
+append-only, so the number a learner has is a version (kit.core.eventlog.count_learner_events):
+a new answer, a read, or a synced event from another school changes it, and a new pack
+version changes the course's key.
 """
 
 from __future__ import annotations
@@ -11,8 +12,6 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from typing import Callable, Hashable
-
-import sqlite_utils
 
 from ..core.progress import CourseProgress
 
@@ -36,10 +35,3 @@ class ProgressCache:
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
         return value
-
-
-def events_version(db: sqlite_utils.Database, learner_id: str, kinds: "tuple[str, ...]") -> int:
-    """How many of these events a learner has (read from the index alone)."""
-    marks = ",".join("?" * len(kinds))
-    return db.execute(f"SELECT COUNT(*) FROM events WHERE learner_id = ? AND kind IN ({marks})",
-                      [learner_id, *kinds]).fetchone()[0]

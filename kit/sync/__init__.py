@@ -6,5 +6,5 @@ peer holds and was sent; `enrol` exchanges keys; `usb` does a coordinator's visi
 `hub` (server side, a Flask blueprint) and `client` move bundles and packs over HTTP in
 resumable chunks, each request signed by the device key and each answer by the hub's (`auth`),
 so neither side uses a byte the other did not sign. Events come from and go to
-the core (kit.core.events); packs are installed only through kit.content.install.
+the core's log (kit.core.eventlog); packs are installed only through kit.content.install.
 """

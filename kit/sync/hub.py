@@ -37,7 +37,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from ..core.config import fsync_dir, sha256_file
 from ..core.errors import BundleError, SyncError, TrustError
-from ..core.events import version_vector
+from ..core.eventlog import version_vector
 from ..core.instance import Instance
 from . import auth, enrol, peers
 from .bundle import DEVICE_ID, export_bundle, import_bundle

@@ -12,16 +12,17 @@ import uuid
 from flask import Response, abort, current_app, g, make_response, redirect, render_template, request, url_for
 
 from ...content import library
-from ...core.events import append, count_learner_events, learner_events
+from ...core.eventlog import append, count_learner_events, learner_events
+from ...core.events import AnswerRecorded, LessonRead
 from ...core.progress import CourseProgress, course_progress
 from ..reports import course_outline
 from ..csrf import token as csrf_token
 from ..i18n import RTL
-from ..progress_cache import ProgressCache, events_version
+from ..progress_cache import ProgressCache
 from ..store import get_db
 from . import bp, signed_in
 
-PROGRESS_KINDS = ("lesson.read", "quiz.answer")
+PROGRESS_KINDS = (LessonRead.KIND, AnswerRecorded.KIND)
 # Names a lesson-read idempotency token: the same learner, lesson and number of earlier
 # reads give the same token, so a re-sent form is recorded once and the page stays cacheable.
 READ_TOKENS = uuid.UUID("6f1d8d62-1c3e-4a53-9d7e-0c5e1c2a7b10")
@@ -55,7 +56,7 @@ def my_progress(course: library.Course) -> CourseProgress:
     """The signed-in learner's progress in a course, from their events (cached until they change)."""
     db, learner_id = get_db(), g.learner.id
     key = (learner_id, course.id, course.version, course.installed_at,
-           events_version(db, learner_id, PROGRESS_KINDS))
+           count_learner_events(db, learner_id, PROGRESS_KINDS))
     return progress_cache().get(key, lambda: course_progress(my_events(course.id), course.id,
                                                              course_outline(db, course)))
 
@@ -104,7 +105,7 @@ def lesson(pack_id: str, lesson_id: str) -> Response:
     found = library.lesson(get_db(), pack_id, lesson_id, lang)
     if found is None:
         abort(404)
-    reads = count_learner_events(get_db(), g.learner.id, ("lesson.read",), {"pack": pack_id, "lesson": lesson_id})
+    reads = count_learner_events(get_db(), g.learner.id, (LessonRead.KIND,), {"pack": pack_id, "lesson": lesson_id})
     form_token = csrf_token()
     read_token = str(uuid.uuid5(READ_TOKENS, f"{g.learner.id}|{pack_id}|{lesson_id}|{reads}"))
     etag = hashlib.sha256("|".join(map(str, (
@@ -130,8 +131,8 @@ def lesson_read(pack_id: str, lesson_id: str) -> Response:
     lang = course.lang_for(g.lang)
     if library.lesson(get_db(), pack_id, lesson_id, lang) is None:
         abort(404)
-    append(get_db(), "lesson.read", {"pack": pack_id, "lesson": lesson_id, "lang": lang},
-           learner_id=g.learner.id, token=form_uuid(request.form.get("token", "")))
+    append(get_db(), LessonRead(pack_id, lesson_id, lang, token=form_uuid(request.form.get("token", ""))),
+           learner_id=g.learner.id)
     go = request.form.get("go")
     if go == "quiz":
         return redirect(url_for("learn.quiz", pack_id=pack_id, lesson_id=lesson_id), 303)

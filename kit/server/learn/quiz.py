@@ -20,7 +20,8 @@ from werkzeug.datastructures import MultiDict
 from ...content import library
 from ...content.quiz import Grade, Question, Quiz, grade, public_view
 from ...core.db import transaction
-from ...core.events import append
+from ...core.eventlog import append
+from ...core.events import AnswerRecorded
 from ...core.progress import PASS_SCORE, Attempt, QuizOutline, QuizProgress, quiz_progress
 from ..i18n import gettext as _
 from ..reports import quiz_outline
@@ -151,11 +152,10 @@ def record(page: QuizPage, shown: Shown, response: object) -> None:
     """Append the answer (once per token) and keep, for display, what was recorded."""
     q = shown.question
     marked = grade(q, response)
-    event, _created = append(get_db(), "quiz.answer", {
-        "pack": page.course.id, "lesson": page.lesson.lesson_id, "lang": page.lang, "question": q.id,
-        "credit": marked.credit, "correct": marked.correct, "response": response},
-        learner_id=g.learner.id, token=shown.token)
-    shown.response = event.body.get("response")
+    event, _created = append(get_db(), AnswerRecorded(
+        page.course.id, page.lesson.lesson_id, page.lang, q.id, marked.credit, marked.correct, response,
+        token=shown.token), learner_id=g.learner.id)
+    shown.response = event.payload().response
     shown.grade = grade(q, shown.response)
 
 
