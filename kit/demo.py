@@ -1,8 +1,8 @@
 """Made-up but realistic learner activity, for trying the reports, tests and benchmarks.
 
 `generate_activity` goes through the same functions real use does: classes and learners by
-kit.core.roster, sign-ins, lessons read and quiz answers by kit.core.events.append with the bodies the
-web views write (answers graded by kit.content.questions.grade against the installed packs' quizzes;
+kit.core.roster, sign-ins, lessons read and quiz answers by kit.core.eventlog.append with the events the
+web views write (answers made by kit.learning.answer_event, graded against the installed packs' quizzes;
 with no pack installed, against a small built-in course outline). Learners differ in how often
 they come and how well they answer, and get better with practice; mistakes are plausible ones
 (a neighbouring choice, a near number, a typo). Clocks are the real ones: a year of activity
@@ -15,7 +15,6 @@ a million events quickly. It is for benchmarks only; nothing else should write e
 
 from __future__ import annotations
 
-import json
 import random
 import uuid
 from dataclasses import dataclass, field
@@ -23,9 +22,14 @@ from typing import Callable, Iterator
 
 import sqlite_utils
 
-from .core import roster
+from . import learning
+from .content import library
+from .content.questions import type_of
+from .core import records, roster
+from .core.clock import format_hlc, observe
 from .core.db import transaction
-from .core.events import append, device_id, format_hlc, observe
+from .core.eventlog import append, device_id, max_seq
+from .core.events import AnswerRecorded, LessonRead, Payload, RecordSet, SignedIn, canonical_json
 
 FIRST_NAMES = ("Amina", "Youssef", "Fatima", "Omar", "Khadija", "Ibrahim", "Aïcha", "Moussa", "Mariam",
                "Hamza", "Salma", "Idriss", "Zineb", "Adama", "Awa", "Karim", "Nadia", "Bilal", "Leïla",
@@ -48,7 +52,8 @@ class DemoLesson:
     pack: str
     lesson: str
     lang: str
-    questions: tuple  # of kit.content.questions.model.Question, or of question ids for the built-in outline
+    questions: tuple  # the auto-graded Questions of its quiz, or question ids for the built-in outline
+    quiz: "learning.QuizPlace | None" = None
 
 
 @dataclass
@@ -62,52 +67,46 @@ class DemoLearner:
 
 def course_outline(db: sqlite_utils.Database, rng: random.Random) -> list[DemoLesson]:
     """The installed packs' lessons and quizzes, or a built-in numeracy outline."""
-    from .content import library
-    from .content.questions import type_of
     out = []
     for course in library.list_courses(db):
-        lang = course.lang_for("fr")
-        quizzes = library.quizzes(db, course.id, lang)
-        for info in library.lessons(db, course.id, lang):
-            quiz = quizzes.get(info.lesson_id)
-            questions = tuple(q for q in (quiz.questions if quiz else []) if type_of(q).auto_graded)
-            out.append(DemoLesson(course.id, info.lesson_id, lang, questions))
+        for info in library.lessons(db, course.id, course.lang_for("fr")):
+            place = learning.find_quiz(db, course, info.lesson_id, "fr")
+            questions = tuple(q for q in place.quiz.questions if type_of(q).auto_graded) if place else ()
+            out.append(DemoLesson(course.id, info.lesson_id, info.lang, questions, place))
     if out:
         return out
     return [DemoLesson("numeracy", f"{n:02d}-lesson", "fr", tuple(f"q{i}" for i in range(1, rng.randint(3, 7))))
             for n in range(1, 25)]
 
 
-def answer_body(lesson: DemoLesson, question, knows: bool, rng: random.Random) -> dict:
-    """The quiz.answer body the web writes, graded as the web grades."""
-    if isinstance(question, str):  # the built-in outline: a 4-choice question, answer 0
+def answer(lesson: DemoLesson, question, knows: bool, rng: random.Random) -> AnswerRecorded:
+    """The answer the web records, made by the same verb, with its form token. Each type says
+    what a right answer is and which mistakes are plausible: the neighbouring choice, one box
+    too many, a near number, a letter missing, two items swapped."""
+    if lesson.quiz is None:  # the built-in outline: a 4-choice question, answer 0
         response = 0 if knows else rng.randint(1, 3)
-        credit, correct, qid = (1.0 if knows else 0.0), knows, question
-    else:
-        # Each type says what a right answer is and which mistakes are plausible: the
-        # neighbouring choice, one box too many, a near number, a letter missing, two items swapped.
-        from .content.questions import grade, type_of
-        qtype = type_of(question)
-        response = qtype.demo_right(question) if knows else qtype.demo_wrong(question, rng)
-        marked = grade(question, response)
-        credit, correct, qid = marked.credit, marked.correct, question.id
-    return {"pack": lesson.pack, "lesson": lesson.lesson, "lang": lesson.lang, "question": qid,
-            "credit": credit, "correct": correct, "response": response}
+        token = str(uuid.UUID(int=rng.getrandbits(128)))
+        return AnswerRecorded(lesson.pack, lesson.lesson, lesson.lang, question, 1.0 if knows else 0.0, knows,
+                              response, token)
+    qtype = type_of(question)
+    response = qtype.demo_right(question) if knows else qtype.demo_wrong(question, rng)
+    token = str(uuid.UUID(int=rng.getrandbits(128)))  # drawn after the response: a seed makes the same days as ever
+    return learning.answer_event(lesson.quiz, question, response, token)
 
 
 # --- the simulation ---------------------------------------------------------------------------
 
-def school_day_events(learner: DemoLearner, lessons: list[DemoLesson], rng: random.Random) -> Iterator[tuple]:
-    """What one learner does on a day they come: (kind, body, form token or None)."""
-    yield "signin", {"class_id": learner.class_id}, None
+def school_day_events(learner: DemoLearner, lessons: list[DemoLesson], rng: random.Random) -> Iterator[Payload]:
+    """What one learner does on a day they come."""
+    yield SignedIn(learner.class_id)
     for _ in range(rng.choice((1, 1, 1, 2))):
         lesson = lessons[learner.next_lesson % len(lessons)]
-        yield "lesson.read", {"pack": lesson.pack, "lesson": lesson.lesson, "lang": lesson.lang}, str(uuid.UUID(int=rng.getrandbits(128)))
+        yield LessonRead(lesson.pack, lesson.lesson, lesson.lang, str(uuid.UUID(int=rng.getrandbits(128))))
         passed = True
         for question in lesson.questions:
             knows = rng.random() < learner.skill
             passed &= knows
-            yield "quiz.answer", answer_body(lesson, question, knows, rng), str(uuid.UUID(int=rng.getrandbits(128)))
+            yield answer(lesson, question, knows, rng)
         if passed or rng.random() < 0.3:  # move on when it went well, or sometimes anyway
             learner.next_lesson += 1
         learner.skill = min(0.97, learner.skill + 0.004)  # practice helps
@@ -148,10 +147,10 @@ def generate_activity(db: sqlite_utils.Database, learners: int, days: int, seed:
             for learner in people:
                 if rng.random() >= learner.presence:
                     continue
-                for kind, body, token in school_day_events(learner, lessons, rng):
-                    append(db, kind, body, learner_id=learner.id, token=token)
+                for payload in school_day_events(learner, lessons, rng):
+                    append(db, payload, learner_id=learner.id)
                     demo.events += 1
-                    demo.by_kind[kind] = demo.by_kind.get(kind, 0) + 1
+                    demo.by_kind[payload.KIND] = demo.by_kind.get(payload.KIND, 0) + 1
         if progress:
             progress(n, total)
     return demo
@@ -159,7 +158,6 @@ def generate_activity(db: sqlite_utils.Database, learners: int, days: int, seed:
 
 def generate_day(db: sqlite_utils.Database, seed: int = 0) -> Demo:
     """One more school day for the learners already here, through the domain functions."""
-    from .core import records
     rng = random.Random(seed)
     lessons = course_outline(db, rng)
     demo = Demo()
@@ -170,10 +168,10 @@ def generate_day(db: sqlite_utils.Database, seed: int = 0) -> Demo:
             if rng.random() >= learner.presence:
                 continue
             demo.learners += 1
-            for kind, body, token in school_day_events(learner, lessons, rng):
-                append(db, kind, body, learner_id=learner.id, token=token)
+            for payload in school_day_events(learner, lessons, rng):
+                append(db, payload, learner_id=learner.id)
                 demo.events += 1
-                demo.by_kind[kind] = demo.by_kind.get(kind, 0) + 1
+                demo.by_kind[payload.KIND] = demo.by_kind.get(payload.KIND, 0) + 1
     return demo
 
 
@@ -184,25 +182,22 @@ def bulk_activity(db: sqlite_utils.Database, learners: int, days: int, seed: int
     rng = random.Random(seed)
     lessons = course_outline(db, rng)
     dev = device_id(db)
-    seq = db.execute("SELECT COALESCE(MAX(seq), 0) FROM events WHERE device_id = ?", [dev]).fetchone()[0]
+    seq = max_seq(db, dev)
     rows: list[tuple] = []
 
-    def add(kind: str, body: dict, learner: "str | None", token: "str | None", ms: int) -> None:
-        body = {**body, "token": token} if token else body
-        rows.append((None, dev, 0, format_hlc(ms, 0), kind, learner,
-                     json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))))
+    def add(payload: Payload, learner: "str | None", ms: int) -> None:
+        rows.append((None, dev, 0, format_hlc(ms, 0), payload.KIND, learner, canonical_json(payload.to_body())))
 
     people: list[DemoLearner] = []
     classes = max(1, -(-learners // 30))
     for c in range(classes):
         cid = uuid.UUID(int=rng.getrandbits(128)).hex
-        add("record.set", {"kind": "class", "id": cid, "fields": {"name": f"Classe {c + 1}", "code": f"{1000 + c}",
-                                                                     "login": "pin", "self_register": False}},
-            None, None, start_ms)
+        add(RecordSet("class", cid, {"name": f"Classe {c + 1}", "code": f"{1000 + c}", "login": "pin",
+                                     "self_register": False}), None, start_ms)
         for _ in range(min(30, learners - len(people))):
             lid = uuid.UUID(int=rng.getrandbits(128)).hex
-            add("record.set", {"kind": "learner", "id": lid, "fields": {
-                "name": f"{rng.choice(FIRST_NAMES)} {rng.choice(FAMILY_NAMES)}", "class_id": cid}}, lid, None, start_ms)
+            add(RecordSet("learner", lid, {"name": f"{rng.choice(FIRST_NAMES)} {rng.choice(FAMILY_NAMES)}",
+                                           "class_id": cid}), lid, start_ms)
             people.append(DemoLearner(lid, cid, rng.uniform(0.6, 0.97), rng.uniform(0.35, 0.9)))
     day_ms = 86_400_000
     for day in school_days(days):
@@ -210,14 +205,13 @@ def bulk_activity(db: sqlite_utils.Database, learners: int, days: int, seed: int
             if rng.random() >= learner.presence:
                 continue
             ms = start_ms + day * day_ms + rng.randrange(8 * 3_600_000, 16 * 3_600_000)
-            for kind, body, token in school_day_events(learner, lessons, rng):
+            for payload in school_day_events(learner, lessons, rng):
                 ms += rng.randrange(5_000, 90_000)
-                add(kind, body, learner.id, token, ms)
+                add(payload, learner.id, ms)
     rows.sort(key=lambda r: r[3])  # learners' days interleave: hand out seqs in clock order
     rows = [(f"{dev}:{i}", r[1], i, *r[3:]) for i, r in enumerate(rows, start=seq + 1)]
     with transaction(db):
-        from .core.events import insert_foreign_rows
-        insert_foreign_rows(db, rows)
+        records.merge_rows(db, rows)
         observe(db, rows[-1][3])
     kinds: dict = {}
     for r in rows:

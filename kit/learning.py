@@ -18,11 +18,12 @@ from .content import library
 from .content.questions import Grade, Question, grade, type_of
 from .content.quiz import Quiz
 from .core.db import transaction
-from .core.events import append, count_learner_events, learner_events
+from .core.eventlog import append, count_learner_events, learner_events
+from .core.events import AnswerRecorded, LessonRead
 from .core.progress import (DEFAULT_M, DEFAULT_N, CourseProgress, LessonOutline, QuizOutline, QuizProgress,
                             course_progress, quiz_progress)
 
-PROGRESS_KINDS = ("lesson.read", "quiz.answer")
+PROGRESS_KINDS = (LessonRead.KIND, AnswerRecorded.KIND)
 
 
 # --- what mastery needs of a course -------------------------------------------------------------
@@ -110,14 +111,14 @@ def neighbours(db: sqlite_utils.Database, place: LessonPlace) -> "tuple[library.
 
 def times_read(db: sqlite_utils.Database, learner_id: str, place: LessonPlace) -> int:
     """How often the learner read this lesson to its end (it names the next read's token)."""
-    return count_learner_events(db, learner_id, ("lesson.read",),
+    return count_learner_events(db, learner_id, (LessonRead.KIND,),
                                 {"pack": place.course.id, "lesson": place.lesson.lesson_id})
 
 
 def read_lesson(db: sqlite_utils.Database, learner_id: str, place: LessonPlace, token: str) -> bool:
     """Record that the learner read the lesson to its end; once per token. True if new."""
-    _event, created = append(db, "lesson.read", {"pack": place.course.id, "lesson": place.lesson.lesson_id,
-                                                  "lang": place.lang}, learner_id=learner_id, token=token)
+    _event, created = append(db, LessonRead(place.course.id, place.lesson.lesson_id, place.lang, token),
+                             learner_id=learner_id)
     return created
 
 
@@ -156,7 +157,7 @@ def find_quiz(db: sqlite_utils.Database, course: library.Course, lesson_id: str,
 def quiz_progress_of(db: sqlite_utils.Database, learner_id: str, place: QuizPlace) -> QuizProgress:
     """Every pass the learner made through this quiz, and whether it is mastered."""
     pack, lesson = place.course.id, place.lesson.lesson.lesson_id
-    events = learner_events(db, learner_id, ("quiz.answer",), {"pack": pack, "lesson": lesson})
+    events = learner_events(db, learner_id, (AnswerRecorded.KIND,), {"pack": pack, "lesson": lesson})
     return quiz_progress(events, pack, lesson, place.outline)
 
 
@@ -170,17 +171,26 @@ class Answered:
     recorded: bool
 
 
+def answer_event(place: QuizPlace, question: Question, response: object, token: str) -> AnswerRecorded:
+    """The event a response makes: graded here, once, whoever records it."""
+    return _graded(place, question, response, token)[0]
+
+
+def _graded(place: QuizPlace, question: Question, response: object,
+            token: str) -> "tuple[AnswerRecorded, Grade]":
+    marked = grade(question, response)
+    return AnswerRecorded(place.course.id, place.lesson.lesson.lesson_id, place.lesson.lang, question.id,
+                          marked.credit, marked.correct, response, token), marked
+
+
 def answer_question(db: sqlite_utils.Database, learner_id: str, place: QuizPlace, question: Question,
                     response: object, token: str) -> Answered:
     """Grade a response and record it, once per token: a double tap, a reload or an answer
     queued on a phone and sent twice counts once, and gets back what was recorded first."""
-    marked = grade(question, response)
-    event, created = append(db, "quiz.answer", {
-        "pack": place.course.id, "lesson": place.lesson.lesson.lesson_id, "lang": place.lesson.lang,
-        "question": question.id, "credit": marked.credit, "correct": marked.correct, "response": response},
-        learner_id=learner_id, token=token)
+    answered, marked = _graded(place, question, response, token)
+    event, created = append(db, answered, learner_id=learner_id)
     if not created:
-        response = event.body.get("response")
+        response = event.payload().response
         marked = grade(question, response)
     return Answered(question, response, marked, created)
 

@@ -9,7 +9,8 @@ import re
 import pytest
 
 from kit.core import accounts, roster
-from kit.core.events import append
+from kit.core.eventlog import append
+from kit.core.events import AnswerRecorded, LessonRead
 
 from server_support import csrf_of
 
@@ -56,14 +57,13 @@ def post_form(browser, url: str, fields: dict, page_url: "str | None" = None, la
 # --- events as the learner's pages write them ---------------------------------------------------
 
 def read(db, learner: roster.Learner, lesson: str, pack: str = "mini", lang: str = "fr") -> None:
-    append(db, "lesson.read", {"pack": pack, "lesson": lesson, "lang": lang}, learner_id=learner.id)
+    append(db, LessonRead(pack, lesson, lang), learner_id=learner.id)
 
 
 def answer(db, learner: roster.Learner, lesson: str, question: str, credit: "float | None", response,
            pack: str = "mini", lang: str = "fr") -> None:
-    append(db, "quiz.answer", {"pack": pack, "lesson": lesson, "lang": lang, "question": question,
-                               "credit": credit, "correct": bool(credit and credit >= 0.999),
-                               "response": response}, learner_id=learner.id)
+    append(db, AnswerRecorded(pack, lesson, lang, question, credit, bool(credit and credit >= 0.999), response),
+           learner_id=learner.id)
 
 
 def phone_pass(db, learner: roster.Learner, right: bool = True) -> None:

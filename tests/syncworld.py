@@ -12,7 +12,8 @@ import pytest
 
 from kit.core.config import DataDir
 from kit.core.db import transaction
-from kit.core.events import append
+from kit.core.eventlog import append
+from kit.core.events import LessonRead
 from kit.core.instance import Instance, init_instance
 from kit.core.keys import SigningKey, trust
 from kit.sync import peers, strictzip
@@ -35,8 +36,7 @@ def enrol(hub: Instance, *schools: Instance) -> None:
 
 def activity(inst: Instance, learner: str, n: int, lesson: str = "l") -> None:
     for i in range(n):
-        append(inst.db, "lesson.read", {"pack": "numeracy", "lesson": f"{lesson}{i}", "lang": "fr"},
-               learner_id=learner)
+        append(inst.db, LessonRead("numeracy", f"{lesson}{i}", "fr"), learner_id=learner)
 
 
 def dump(inst: Instance) -> list[str]:

@@ -6,7 +6,7 @@ from click.testing import CliRunner
 
 from kit.core import accounts, roster
 from kit.cli import main
-from kit.core.events import learner_events
+from kit.core.eventlog import learner_events
 
 from coach_support import PASSWORD, grid, post_form, staff_sign_in
 from server_support import make_learner, sign_in, text

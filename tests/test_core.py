@@ -1,6 +1,7 @@
 from kit.core.config import DataDir
 from kit.core.db import MIGRATIONS, open_db, schema_version
-from kit.core.events import append, events_after, version_vector
+from kit.core.eventlog import append, events_after, version_vector
+from kit.core.events import AnswerRecorded, LessonRead
 from kit.core.instance import init_instance
 from kit.core import records
 
@@ -23,18 +24,19 @@ def test_migrations_run_once_and_set_wal(inst):
 
 def test_events_get_gapless_sequence_numbers(inst):
     for i in range(3):
-        append(inst.db, "lesson.read", {"i": i}, learner_id="L1")
+        append(inst.db, LessonRead("p", f"l{i}", "fr"), learner_id="L1")
     assert version_vector(inst.db) == {inst.device_id: 3}
     assert [e.seq for e in events_after(inst.db, {inst.device_id: 1})] == [2, 3]
 
 
 def test_a_form_token_is_recorded_once_per_learner(inst):
-    first, new = append(inst.db, "quiz.answer", {"lesson": "a", "q": 1}, learner_id="L1", token="t-1")
-    again, new_again = append(inst.db, "quiz.answer", {"lesson": "a", "q": 1}, learner_id="L1", token="t-1")
+    answer = AnswerRecorded("p", "a", "fr", "q1", 1.0, True, 0, token="t-1")
+    first, new = append(inst.db, answer, learner_id="L1")
+    again, new_again = append(inst.db, answer, learner_id="L1")
     assert new and not new_again and again == first
     assert first.uid == f"{inst.device_id}:1" and first.body["token"] == "t-1"
     # Someone else's token is theirs alone: another learner posting it records their own event.
-    other, other_new = append(inst.db, "quiz.answer", {"lesson": "a", "q": 1}, learner_id="L2", token="t-1")
+    other, other_new = append(inst.db, answer, learner_id="L2")
     assert other_new and other.learner_id == "L2"
     assert inst.db["events"].count == 2
 
@@ -57,7 +59,7 @@ def test_rebuild_from_events_gives_the_same_records(inst):
 
 
 def test_the_clock_stays_sortable_when_many_events_share_a_millisecond(inst):
-    from kit.core.events import MAX_COUNTER, format_hlc, tick
+    from kit.core.clock import MAX_COUNTER, format_hlc, tick
     from kit.core.db import set_meta
     set_meta(inst.db, "hlc", format_hlc(5_000, MAX_COUNTER))
     later = tick(inst.db, now_ms=1_000)          # the wall clock went backwards
@@ -65,7 +67,7 @@ def test_the_clock_stays_sortable_when_many_events_share_a_millisecond(inst):
 
 
 def test_a_far_future_clock_from_a_peer_does_not_drag_ours_along(inst):
-    from kit.core.events import format_hlc, observe, tick
+    from kit.core.clock import format_hlc, observe, tick
     observe(inst.db, format_hlc(10**12 + 400 * 24 * 3600 * 1000, 0), now_ms=10**12)
     assert tick(inst.db, now_ms=10**12 + 1) == format_hlc(10**12 + 1, 0)
     observe(inst.db, format_hlc(10**12 + 60_000, 3), now_ms=10**12)   # a minute ahead: followed
@@ -74,11 +76,11 @@ def test_a_far_future_clock_from_a_peer_does_not_drag_ours_along(inst):
 
 def test_one_far_future_event_in_a_batch_does_not_hide_the_plausible_clocks(inst):
     import time
-    from kit.core.events import format_hlc, insert_foreign_rows, tick
+    from kit.core.clock import format_hlc, tick
     now = int(time.time() * 1000)
     rows = [("peer:1", "peer", 1, format_hlc(now + 60_000, 0), "signin", "L", "{}"),
             ("peer:2", "peer", 2, format_hlc(now + 400 * 86_400_000, 0), "signin", "L", "{}")]
-    insert_foreign_rows(inst.db, rows)
+    records.merge_rows(inst.db, rows)
     assert tick(inst.db, now_ms=now) > format_hlc(now + 60_000, 0)   # followed the minute-ahead one
 
 
@@ -102,10 +104,11 @@ def test_make_durable_commits_with_a_full_sync_and_goes_back_to_normal(inst):
 
 def test_an_edit_made_here_wins_over_a_value_stamped_by_a_device_with_a_wrong_date(inst):
     import time
-    from kit.core.events import Event, format_hlc, insert_foreign
+    from kit.core.clock import format_hlc
+    from kit.core.events import Event
     future = format_hlc(int(time.time() * 1000) + 400 * 86_400_000, 0)   # a year ahead
     records.set_fields(inst.db, "class", "C1", {"name": "CP1", "code": "1234", "login": "pin", "self_register": False})
-    insert_foreign(inst.db, [Event("0123456789abcdef:1", "0123456789abcdef", 1, future, "record.set", None,
+    records.merge(inst.db, [Event("0123456789abcdef:1", "0123456789abcdef", 1, future, "record.set", None,
                                    {"kind": "class", "id": "C1", "fields": {"name": "CP1 (typo)"}})])
     records.set_fields(inst.db, "class", "C1", {"name": "CP1 A"})
     assert records.get(inst.db, "class", "C1")["name"] == "CP1 A"

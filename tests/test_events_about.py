@@ -3,7 +3,8 @@ picked by SQLite, in the same clock order as the whole history."""
 
 import pytest
 
-from kit.core.events import append, learner_events
+from kit.core.eventlog import append, learner_events
+from kit.core.events import AnswerRecorded, LessonRead
 
 
 def test_events_about_a_lesson_are_exactly_that_lessons_events_in_clock_order(inst):
@@ -11,10 +12,9 @@ def test_events_about_a_lesson_are_exactly_that_lessons_events_in_clock_order(in
     for n in range(3):
         for pack in ("numeracy", "digital-literacy"):
             for lesson in ("fractions", "budget"):
-                append(db, "lesson.read", {"pack": pack, "lesson": lesson, "lang": "fr"}, learner_id="amina")
-                append(db, "quiz.answer", {"pack": pack, "lesson": lesson, "question": f"q{n}",
-                                           "credit": 1, "correct": True, "response": 0}, learner_id="amina")
-        append(db, "lesson.read", {"pack": "numeracy", "lesson": "fractions", "lang": "fr"}, learner_id="omar")
+                append(db, LessonRead(pack, lesson, "fr"), learner_id="amina")
+                append(db, AnswerRecorded(pack, lesson, "fr", f"q{n}", 1, True, 0), learner_id="amina")
+        append(db, LessonRead("numeracy", "fractions", "fr"), learner_id="omar")
     everything = learner_events(db, "amina")
 
     picked = learner_events(db, "amina", ("quiz.answer",), {"pack": "numeracy", "lesson": "fractions"})
@@ -33,10 +33,10 @@ def test_a_body_field_that_is_not_a_plain_name_is_refused(inst):
 
 
 def test_counting_a_learners_events_agrees_with_listing_them(inst):
-    from kit.core.events import append, count_learner_events, learner_events
+    from kit.core.eventlog import count_learner_events
     for lesson in ("a", "b", "a"):
-        append(inst.db, "lesson.read", {"pack": "p", "lesson": lesson}, learner_id="L1")
-    append(inst.db, "quiz.answer", {"pack": "p", "lesson": "a"}, learner_id="L1")
+        append(inst.db, LessonRead("p", lesson, "fr"), learner_id="L1")
+    append(inst.db, AnswerRecorded("p", "a", "fr", "q1", 1, True, 0), learner_id="L1")
     for kinds, about in ((None, None), (("lesson.read",), {"pack": "p", "lesson": "a"}), (("quiz.answer",), {"lesson": "b"})):
         assert count_learner_events(inst.db, "L1", kinds, about) == len(learner_events(inst.db, "L1", kinds, about))
     assert count_learner_events(inst.db, "L1", ("lesson.read",), {"pack": "p", "lesson": "a"}) == 2

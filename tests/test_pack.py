@@ -18,7 +18,8 @@ from kit.content.course import load_course
 from kit.content.install import install_pack, list_packs, remove_pack, verify_pack
 from kit.content.pack import build_pack, pack_bytes
 from kit.core.errors import ContentError, PackError
-from kit.core.events import append
+from kit.core.eventlog import append
+from kit.core.events import LessonRead
 from kit.core.keys import SigningKey, trust
 
 from conftest import MINI, snapshot
@@ -101,7 +102,7 @@ def version_of(tmp_path: Path, version: str, drop_lesson: "str | None" = None) -
 
 def test_upgrade_keeps_progress_on_lessons_that_still_exist(data, inst, tmp_path):
     install_pack(data, inst.db, build_pack(MINI, tmp_path / "v1", inst.key()))
-    append(inst.db, "lesson.read", {"pack": "mini", "lesson": "passwords", "lang": "fr"}, learner_id="L1")
+    append(inst.db, LessonRead("mini", "passwords", "fr"), learner_id="L1")
     result = install_pack(data, inst.db, build_pack(version_of(tmp_path, "1.1.0", "phone"), tmp_path / "v2", inst.key()))
     assert (result.action, result.previous) == ("upgraded", "1.0.0")
     lessons = {r[0] for r in inst.db.execute("SELECT DISTINCT lesson_id FROM lessons")}
@@ -124,7 +125,7 @@ def test_skip_older_passes_over_an_older_version(data, inst, tmp_path):
 
 def test_remove_keeps_events_and_deletes_media(data, inst, built):
     install_pack(data, inst.db, built)
-    append(inst.db, "lesson.read", {"pack": "mini", "lesson": "passwords", "lang": "fr"}, learner_id="L1")
+    append(inst.db, LessonRead("mini", "passwords", "fr"), learner_id="L1")
     remove_pack(data, inst.db, "mini")
     assert list_packs(inst.db) == [] and inst.db["lessons"].count == 0
     assert inst.db["events"].count == 1

@@ -2,16 +2,15 @@
 
 from hypothesis import given, settings, strategies as st
 
-from kit.core.events import Event, append, learner_events
+from kit.core.eventlog import append, learner_events
+from kit.core.events import AnswerRecorded, Event, LessonRead
 from kit.core.progress import (LessonOutline, QuizOutline, course_progress, quiz_progress)
 
 QUIZ = QuizOutline(answerable=("q1", "q2", "q3"), graded=("q1", "q2"), m=2, n=3)
 LESSONS = [LessonOutline("01-a", QUIZ), LessonOutline("02-b", None), LessonOutline("03-c", QUIZ)]
 
 def answer(db, question, credit, lesson="01-a", learner="L1"):
-    body = {"pack": "p", "lesson": lesson, "lang": "fr", "question": question,
-            "credit": credit, "correct": credit == 1, "response": 0}
-    append(db, "quiz.answer", body, learner_id=learner)
+    append(db, AnswerRecorded("p", lesson, "fr", question, credit, credit == 1, 0), learner_id=learner)
 
 def one_pass(db, credits, lesson="01-a"):
     for q, c in zip(("q1", "q2", "q3"), credits):
@@ -59,7 +58,7 @@ def test_questions_no_longer_in_the_quiz_are_ignored(inst):
     assert len(progress.attempts) == 1
 
 def test_a_lesson_is_complete_when_read_or_its_quiz_mastered(inst):
-    append(inst.db, "lesson.read", {"pack": "p", "lesson": "02-b", "lang": "fr"}, learner_id="L1")
+    append(inst.db, LessonRead("p", "02-b", "fr"), learner_id="L1")
     for _ in range(2):
         one_pass(inst.db, [1, 1, 1], lesson="03-c")
     course = course_progress(learner_events(inst.db, "L1"), "p", LESSONS)
@@ -73,13 +72,13 @@ def test_continue_goes_to_a_quiz_left_in_the_middle(inst):
     assert course.resume() == ("01-a", "quiz") and course.started
 
 def test_another_learners_events_do_not_count(inst):
-    append(inst.db, "lesson.read", {"pack": "p", "lesson": "01-a", "lang": "fr"}, learner_id="L2")
+    append(inst.db, LessonRead("p", "01-a", "fr"), learner_id="L2")
     course = course_progress(learner_events(inst.db, "L1"), "p", LESSONS)
     assert course.done == 0 and not course.started and course.last_activity_ms is None
 
 def test_a_finished_course_has_nowhere_to_continue(inst):
     for lesson in ("01-a", "02-b", "03-c"):
-        append(inst.db, "lesson.read", {"pack": "p", "lesson": lesson, "lang": "ar"}, learner_id="L1")
+        append(inst.db, LessonRead("p", lesson, "ar"), learner_id="L1")
     course = course_progress(learner_events(inst.db, "L1"), "p", LESSONS)
     assert course.resume() is None and course.fraction == 1.0
 
@@ -117,7 +116,6 @@ def test_progress_is_the_same_whatever_order_other_courses_events_interleave(rnd
 
 
 def test_a_malformed_answer_synced_from_elsewhere_counts_as_wrong_instead_of_breaking_pages():
-    from kit.core.events import Event
     from kit.core.progress import _answers
     bad = [Event(f"d:{i}", "d", i, f"{i:013d}-00000", "quiz.answer", "L",
                  {"pack": "p", "lesson": "l", "question": "q", "credit": credit, "correct": "yes"})

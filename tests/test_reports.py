@@ -7,7 +7,7 @@ from kit import learning
 from kit.server import reports
 from kit.content import library
 from kit.core.progress import course_progress
-from kit.core.events import learner_events
+from kit.core.eventlog import learner_events
 
 from coach_support import answer, phone_pass, read
 

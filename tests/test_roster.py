@@ -144,9 +144,9 @@ def test_removing_a_class_removes_its_learners_and_nothing_else(inst):
 
 def test_sign_in_offers_only_the_classes_this_server_made(inst):
     """The hub relays every school's classes; codes are unique per server only."""
-    from kit.core.events import Event, insert_foreign
+    from kit.core.events import Event
     mine = roster.create_class(inst.db, "CP1", code="1234")
-    insert_foreign(inst.db, [Event("0123456789abcdef:1", "0123456789abcdef", 1, "0000000000001-00000", "record.set",
+    records.merge(inst.db, [Event("0123456789abcdef:1", "0123456789abcdef", 1, "0000000000001-00000", "record.set",
                                    None, {"kind": "class", "id": "c-other", "fields": {
                                        "name": "Autre école", "code": "1234", "login": "pin", "self_register": False}})])
     assert {k.id for k in roster.list_classes(inst.db)} == {mine.id, "c-other"}

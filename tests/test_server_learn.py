@@ -6,7 +6,7 @@ import re
 import pytest
 
 from kit.core import roster
-from kit.core.events import learner_events
+from kit.core.eventlog import learner_events
 
 from server_support import csrf_of, hidden, make_learner, sign_in, text
 
@@ -60,9 +60,10 @@ def test_home_lists_courses_with_progress(learner):
 
 
 def test_progress_follows_new_events_even_ones_synced_from_elsewhere(learner, inst):
-    from kit.core.events import append
+    from kit.core.eventlog import append
+    from kit.core.events import LessonRead
     assert '<progress value="0" max="2">' in learner.get("/").text
-    append(inst.db, "lesson.read", {"pack": "mini", "lesson": "phone", "lang": "ar"}, learner_id=learner.learner.id)
+    append(inst.db, LessonRead("mini", "phone", "ar"), learner_id=learner.learner.id)
     assert '<progress value="1" max="2">' in learner.get("/").text
     assert "<progress value=\"1\" max=\"2\">" in learner.get("/c/mini").text
 

@@ -14,7 +14,8 @@ from kit.core import accounts, records, roster, signin
 from kit.core.config import DataDir
 from kit.core.db import MIGRATIONS, connect, run_migrations, schema_version, set_meta, split_sql, transaction
 from kit.core.errors import RosterError
-from kit.core.events import Event, events_after, insert_foreign
+from kit.core.eventlog import events_after
+from kit.core.events import Event
 from kit.core.instance import init_instance
 from kit.server.site import local_path
 
@@ -248,7 +249,7 @@ def test_a_coach_of_the_same_name_at_another_school_sees_none_of_its_classes(tmp
     # What an older kit wrote: the coach list inside the class record, which syncs.
     records.set_fields(school_a.db, "class", a1.id, {"coaches": ["prof"]})
     with transaction(inst.db):                      # sync brings A's roster here, to school B
-        insert_foreign(inst.db, events_after(school_a.db, {}))
+        records.merge(inst.db, events_after(school_a.db, {}))
     school_a.close()
     assert [l.name for l in roster.class_learners(inst.db, a1.id)] == ["Nour"]
 
@@ -275,7 +276,7 @@ def test_the_upgrade_keeps_what_this_server_assigned_and_drops_what_came_from_el
     records.set_fields(db, "class", ours.id, {"coaches": ["prof", "karim", "gone"]})
     records.set_fields(db, "class", ours.id, {"coaches": ["prof"]})      # the latest list counts
     with transaction(db):                          # another school's list, arrived by sync
-        insert_foreign(db, [Event("there:1", "there", 1, "9999999999999-00000", "record.set", None,
+        records.merge(db, [Event("there:1", "there", 1, "9999999999999-00000", "record.set", None,
                                   {"kind": "class", "id": theirs.id, "fields": {"coaches": ["prof"]}})])
     run_migrations(db)
     assert db.execute("SELECT username, class_id FROM coach_classes").fetchall() == [("prof", ours.id)]

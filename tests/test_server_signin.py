@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
 from kit.core import records, roster, signin
-from kit.core.events import learner_events
+from kit.core.eventlog import learner_events
 
 from server_support import csrf_of, hidden, make_learner, sign_in, text
 

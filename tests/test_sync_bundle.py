@@ -13,7 +13,7 @@ import pytest
 
 from kit.core import records
 from kit.core.errors import BundleError
-from kit.core.events import version_vector
+from kit.core.eventlog import version_vector
 from kit.core.keys import SigningKey
 from kit.sync.bundle import export_bundle, import_bundle, read_bundle
 from syncworld import activity, bulk_events, db_files, dump, enrol, forge, read_manifest, server, truth

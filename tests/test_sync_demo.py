@@ -11,7 +11,7 @@ from kit.cli import main
 from kit.content.install import install_pack
 from kit.content.pack import build_pack
 from kit.demo import bulk_activity, generate_activity
-from kit.core.events import version_vector
+from kit.core.eventlog import version_vector
 from conftest import MINI
 from syncworld import server
 

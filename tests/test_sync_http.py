@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from kit.core import records
 from kit.cli import main
 from kit.core.errors import SyncError, TrustError
-from kit.core.events import version_vector
+from kit.core.eventlog import version_vector
 from kit.core.keys import SigningKey, trust
 from kit.sync import auth, enrol
 from kit.sync.client import enrol_with_code, pull, push

@@ -18,7 +18,8 @@ from click.testing import CliRunner
 from kit.core import records, roster
 from kit.cli import main
 from kit.core.errors import BundleError, RosterError, SyncError, TrustError
-from kit.core.events import append, version_vector
+from kit.core.eventlog import version_vector
+from kit.core.events import PAYLOADS, RecordSet
 from kit.core.keys import SigningKey, trust, trusted_key
 from kit.sync import auth, enrol as enrolment
 from kit.sync.bundle import export_bundle, import_bundle
@@ -285,7 +286,8 @@ def test_a_bundle_changing_another_schools_records_is_refused_whole(world, roste
     activity(a, "a-learner", 2)  # honest events in the same bundle do not carry it in
     ids = {"VICTIM": victim.id, "OTHER": other.id, "CLASS": klass.id}
     # A modified kit at A writes the event anyway; A's key signs it as its own.
-    append(a.db, kind, {**body, "id": ids[body["id"]]}, learner_id=ids[body["id"]] if body["kind"] == "learner" else None)
+    records.record(a.db, PAYLOADS[kind].from_body({**body, "id": ids[body["id"]]}),
+                   learner_id=ids[body["id"]] if body["kind"] == "learner" else None)
     refused(hub, export_bundle(a, out).path, "a school may only change its own records")
     relay(hub, b, out)
     assert try_code(b.db, victim.id, "8765", "10.0.0.1").who is not None
@@ -324,8 +326,7 @@ BAD_FIELDS = [
 @pytest.mark.parametrize("kind, fields", BAD_FIELDS, ids=[f"{k}-{next(iter(f))}-{i}" for i, (k, f) in enumerate(BAD_FIELDS)])
 def test_a_record_with_a_field_of_the_wrong_name_type_or_size_is_refused(world, kind, fields):
     hub, a, _, out = world
-    append(a.db, "record.set", {"kind": kind, "id": "R1", "fields": {"name": "Fine", **fields}},
-           learner_id="R1" if kind == "learner" else None)
+    records.record(a.db, RecordSet(kind, "R1", {"name": "Fine", **fields}), learner_id="R1" if kind == "learner" else None)
     refused(hub, export_bundle(a, out).path, "field")
     with pytest.raises(ValueError):
         records.set_fields(a.db, kind, "R2", fields)  # and no kit makes one
@@ -346,8 +347,8 @@ def test_a_bad_value_already_in_a_log_is_never_materialized(tmp_path):
     inst = server(tmp_path, "School")
     records.set_fields(inst.db, "class", "C1", {"name": "CP1", "code": "1111"})
     # what an old, unvalidated import may have left in the log
-    append(inst.db, "record.set", {"kind": "class", "id": "C1", "fields": {"name": 5, "login": "x"}})
-    append(inst.db, "record.set", {"kind": "class", "id": "f00", "fields": {"name": [1], "code": "0001"}})
+    records.record(inst.db, RecordSet("class", "C1", {"name": 5, "login": "x"}))
+    records.record(inst.db, RecordSet("class", "f00", {"name": [1], "code": "0001"}))
     assert records.get(inst.db, "class", "C1") == {"id": "C1", "name": "CP1", "code": "1111"}
     assert [k.name for k in roster.list_classes(inst.db)] == ["", "CP1"]
     records.rebuild(inst.db)
@@ -363,7 +364,7 @@ def test_a_record_made_before_origins_were_kept_gets_its_origin_from_the_log(wor
     records.set_fields(a.db, "learner", "L1", {"name": "Amina"})
     relay(a, hub, out)
     hub.db.execute("DELETE FROM record_clocks WHERE field = ?", [records.ORIGIN])  # as an older kit left it
-    append(b.db, "record.set", {"kind": "learner", "id": "L1", "fields": {"name": "Stolen"}}, learner_id="L1")
+    records.record(b.db, RecordSet("learner", "L1", {"name": "Stolen"}), learner_id="L1")
     refused(hub, export_bundle(b, out).path, "a school may only change its own records")
     assert records.origin(hub.db, "learner", "L1") == a.device_id
 

@@ -27,6 +27,7 @@ import sqlite_utils
 from ..core.config import DataDir, fsync_dir
 from ..core.db import transaction
 from ..core.errors import PackError
+from ..core.events import canonical_json
 from ..core.keys import now_iso, trusted_key
 from .course import MEDIA_TYPES
 from .pack import VerifiedPack, read_pack
@@ -171,7 +172,7 @@ def _write_rows(db: sqlite_utils.Database, pack: VerifiedPack, media_names: dict
 
 def _manifest_text(pack: VerifiedPack) -> str:
     """Canonical text of the manifest: equal texts mean the very same pack contents."""
-    return json.dumps(pack.manifest, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return canonical_json(pack.manifest)
 
 
 def _link_media(html: str, pack_id: str, media_names: dict[str, str]) -> str:

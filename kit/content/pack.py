@@ -37,6 +37,7 @@ from pathlib import Path, PurePosixPath
 from typing import Callable
 
 from ..core.errors import PackError, QuizError
+from ..core.events import canonical_json
 from ..core.keys import PublicKey, SigningKey
 from .course import COURSE_ID, MEDIA_TYPES, SEMVER, UNSAFE_SVG, Course, load_course
 from .questions import type_of
@@ -65,7 +66,7 @@ def pack_name(pack_id: str, version: str) -> str:
 
 
 def _json(value) -> bytes:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+    return canonical_json(value).encode()  # the bytes signed and hashed: one form on every machine
 
 
 def course_members(course: Course) -> dict[str, bytes]:

@@ -1,238 +1,211 @@
-"""Events are the truth: an append-only log of everything learners and staff do.
+"""Events are the truth: what each kind of event says, and the one text form they are stored in.
 
-An event is identified globally by `uid`, always `<device_id>:<seq>`: only the device that
-made an event can name it, so no one can claim another school's ids. A form's idempotency
-token (a retried submit, an answer queued on a phone) travels in the body as "token".
-Within one device, `seq` counts 1, 2, 3... with no gaps, which makes a version vector
-({device_id: highest seq held}) enough to say what another server lacks. Every event also
-carries a hybrid logical clock (`hlc`), used to order edits of mutable records.
+An event is an envelope (`Event`: uid, device, seq, clock, learner) around a body, one small
+dataclass per kind below. Bodies are stored and sent as canonical JSON of `to_body()`; the
+log itself (SQL on `events`) is kit.core.eventlog, the clock kit.core.clock.
 
-Kinds in use (body fields in brackets):
-    record.set     a mutable record's fields changed   [kind, id, fields]
-    record.delete  a tombstone                          [kind, id]
-    signin         a learner signed in                  [class_id]
-    lesson.read    a lesson was read to its end          [pack, lesson, lang, token]
-    quiz.answer    one question answered                [pack, lesson, lang, question, correct, credit, response, token]
+`uid` is always `<device_id>:<seq>`: only the device that made an event can name it, so no
+one can claim another school's ids. Within one device `seq` counts 1, 2, 3... with no gaps,
+which makes a version vector ({device_id: highest seq held}) enough to say what another
+server lacks. A form's idempotency token (a retried submit, an answer queued on a phone)
+travels in the body as "token".
+
+Reading is tolerant (`from_body`): a body synced from another server is never deleted, so a
+malformed one must read as something harmless (an answer worth 0) rather than raise and break
+a learner's pages for good. Sync refuses what it can (kit.sync.bundle); this is the second wall.
 """
 
 from __future__ import annotations
 
 import json
-import re
-import time
-from dataclasses import dataclass, field
-from typing import Iterable, Iterator
+import math
+from dataclasses import dataclass
+from typing import Any, ClassVar, Union
 
-import sqlite_utils
+# Built once: json.dumps with options makes a new encoder at every call (sync encodes millions).
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
-from .db import get_meta, set_meta, transaction
 
-_BODY_FIELD = re.compile(r"^[a-z_]+$")   # names learner_events may filter on (they go into SQL)
+def canonical_json(value: Any) -> str:
+    """The one text form of a JSON value: keys sorted, no spaces, UTF-8 kept as is. Equal
+    values give equal texts, so what is hashed, signed or compared (event bodies, pack
+    manifests) never depends on who wrote it."""
+    return _CANONICAL.encode(value)
+
+
+def _text(value: Any) -> str:
+    """A text field of a body, or "" when a malformed body holds something else there."""
+    return value if isinstance(value, str) else ""
+
+
+def _token(body: dict) -> "str | None":
+    token = body.get("token")
+    return token if isinstance(token, str) else None
+
+
+def _with_token(body: dict, token: "str | None") -> dict:
+    return {**body, "token": token} if token is not None else body
+
+
+# Each kind: KIND is its `kind` column, VERSION the shape of its body. Version-1 bodies carry
+# no version field (they predate it, and their bytes are signed): a new shape gets VERSION 2,
+# a field in the body saying so, and a from_body that reads both.
+
+@dataclass(frozen=True)
+class RecordSet:
+    """A mutable record's fields changed (kit.core.records folds it; records.FIELDS says what
+    each field may hold). `kind` is the record's kind, "class" or "learner".
+
+        {"fields": {"class_id": "c1", "name": "Amina"}, "id": "6d1c...", "kind": "learner"}
+    """
+    KIND: ClassVar[str] = "record.set"
+    VERSION: ClassVar[int] = 1
+    kind: str
+    id: str
+    fields: dict
+
+    def to_body(self) -> dict:
+        return {"kind": self.kind, "id": self.id, "fields": self.fields}
+
+    @classmethod
+    def from_body(cls, body: dict) -> "RecordSet":
+        fields = body.get("fields")
+        return cls(_text(body.get("kind")), _text(body.get("id")), fields if isinstance(fields, dict) else {})
+
+
+@dataclass(frozen=True)
+class RecordDelete:
+    """A record's tombstone: it wins over every edit, before or after it.
+
+        {"id": "6d1c...", "kind": "learner"}
+    """
+    KIND: ClassVar[str] = "record.delete"
+    VERSION: ClassVar[int] = 1
+    kind: str
+    id: str
+
+    def to_body(self) -> dict:
+        return {"kind": self.kind, "id": self.id}
+
+    @classmethod
+    def from_body(cls, body: dict) -> "RecordDelete":
+        return cls(_text(body.get("kind")), _text(body.get("id")))
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """A learner signed in, in this class.
+
+        {"class_id": "c1"}
+    """
+    KIND: ClassVar[str] = "signin"
+    VERSION: ClassVar[int] = 1
+    class_id: str
+
+    def to_body(self) -> dict:
+        return {"class_id": self.class_id}
+
+    @classmethod
+    def from_body(cls, body: dict) -> "SignedIn":
+        return cls(_text(body.get("class_id")))
+
+
+@dataclass(frozen=True)
+class LessonRead:
+    """A lesson was read to its end, in this language.
+
+        {"lang": "fr", "lesson": "01-fractions", "pack": "numeracy", "token": "5b0c..."}
+    """
+    KIND: ClassVar[str] = "lesson.read"
+    VERSION: ClassVar[int] = 1
+    pack: str
+    lesson: str
+    lang: str
+    token: "str | None" = None
+
+    def to_body(self) -> dict:
+        return _with_token({"pack": self.pack, "lesson": self.lesson, "lang": self.lang}, self.token)
+
+    @classmethod
+    def from_body(cls, body: dict) -> "LessonRead":
+        return cls(_text(body.get("pack")), _text(body.get("lesson")), _text(body.get("lang")), _token(body))
+
+
+@dataclass(frozen=True)
+class AnswerRecorded:
+    """One question answered, graded by the server (kit.content.quiz.grade). `credit` is 0..1,
+    None when not graded automatically (an essay); `response` is what grade takes: an index,
+    a list of indices, a bool or a text.
+
+        {"correct": false, "credit": 0.5, "lang": "fr", "lesson": "01-fractions",
+         "pack": "numeracy", "question": "q2", "response": [0, 2], "token": "9e41..."}
+
+    Read tolerantly: a credit that is not a number in 0..1 reads as 0 (or is clamped), a
+    `correct` that is not true reads as false.
+    """
+    KIND: ClassVar[str] = "quiz.answer"
+    VERSION: ClassVar[int] = 1
+    pack: str
+    lesson: str
+    lang: str
+    question: str
+    credit: "float | None"
+    correct: bool
+    response: Any
+    token: "str | None" = None
+
+    def to_body(self) -> dict:
+        return _with_token({"pack": self.pack, "lesson": self.lesson, "lang": self.lang, "question": self.question,
+                            "credit": self.credit, "correct": self.correct, "response": self.response}, self.token)
+
+    @classmethod
+    def from_body(cls, body: dict) -> "AnswerRecorded":
+        return cls(_text(body.get("pack")), _text(body.get("lesson")), _text(body.get("lang")),
+                   _text(body.get("question")), _credit(body.get("credit")), body.get("correct") is True,
+                   body.get("response"), _token(body))
+
+
+def _credit(value: Any) -> "float | None":
+    """A credit as written (so a body reads back to the same bytes), clamped into 0..1; 0 for
+    anything that is not a number (a bool is not one)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+        return 0.0
+    return value if 0 <= value <= 1 else float(min(max(value, 0), 1))
+
+
+Payload = Union[RecordSet, RecordDelete, SignedIn, LessonRead, AnswerRecorded]
+PAYLOADS: "dict[str, type[Payload]]" = {p.KIND: p for p in (RecordSet, RecordDelete, SignedIn, LessonRead,
+                                                             AnswerRecorded)}
+RECORD_KINDS = (RecordSet.KIND, RecordDelete.KIND)
+ROW_COLUMNS = ("uid", "device_id", "seq", "hlc", "kind", "learner_id", "body")
 
 
 @dataclass(frozen=True)
 class Event:
+    """One event of the log: the envelope, and its body as stored (decoded JSON). `payload()`
+    gives the body typed by its kind; kinds this kit does not know (a newer kit's, synced
+    here) keep their body and type as None."""
     uid: str
     device_id: str
     seq: int
     hlc: str
     kind: str
     learner_id: "str | None"
-    body: dict = field(default_factory=dict)
+    body: dict
 
-    def to_row(self) -> dict:
-        return {"uid": self.uid, "device_id": self.device_id, "seq": self.seq, "hlc": self.hlc,
-                "kind": self.kind, "learner_id": self.learner_id,
-                "body": json.dumps(self.body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))}
+    def payload(self) -> "Payload | None":
+        typed = PAYLOADS.get(self.kind)
+        return typed.from_body(self.body if isinstance(self.body, dict) else {}) if typed else None
+
+    def to_row(self) -> tuple:
+        """The row as stored: ROW_COLUMNS order, the body as canonical JSON."""
+        return (self.uid, self.device_id, self.seq, self.hlc, self.kind, self.learner_id, canonical_json(self.body))
 
     @classmethod
-    def from_row(cls, row: "dict | tuple") -> "Event":
-        if not isinstance(row, dict):
-            row = dict(zip(("uid", "device_id", "seq", "hlc", "kind", "learner_id", "body"), row))
-        body = row["body"]
-        return cls(row["uid"], row["device_id"], int(row["seq"]), row["hlc"], row["kind"],
-                   row["learner_id"], json.loads(body) if isinstance(body, str) else dict(body))
-
-
-# --- hybrid logical clock -------------------------------------------------------------
-# Format "<13-digit ms>-<5-digit counter>": sorts as text, survives a clock set backwards.
-
-def format_hlc(ms: int, counter: int) -> str:
-    return f"{ms:013d}-{counter:05d}"
-
-
-def parse_hlc(hlc: str) -> "tuple[int, int]":
-    ms, counter = hlc.split("-")
-    return int(ms), int(counter)
-
-
-MAX_COUNTER = 99_999
-# A received clock more than this ahead of ours is a device with a wrong date: its events are
-# kept, but our clock does not jump a year ahead with it.
-MAX_DRIFT_MS = 24 * 3600 * 1000
-
-
-def tick(db: sqlite_utils.Database, now_ms: "int | None" = None) -> str:
-    """The next local clock value (call inside the transaction that uses it)."""
-    now_ms = int(time.time() * 1000) if now_ms is None else now_ms
-    last = get_meta(db, "hlc")
-    ms, counter = parse_hlc(last) if last else (0, 0)
-    if now_ms > ms:
-        ms, counter = now_ms, 0
-    elif counter >= MAX_COUNTER:  # keep the text form sortable: carry into the milliseconds
-        ms, counter = ms + 1, 0
-    else:
-        counter += 1
-    value = format_hlc(ms, counter)
-    set_meta(db, "hlc", value)
-    return value
-
-
-def observe(db: sqlite_utils.Database, remote_hlc: str, now_ms: "int | None" = None) -> None:
-    """Move the local clock past a received one, so later local edits win over it."""
-    now_ms = int(time.time() * 1000) if now_ms is None else now_ms
-    if parse_hlc(remote_hlc)[0] > now_ms + MAX_DRIFT_MS:
-        return
-    last = get_meta(db, "hlc")
-    if not last or remote_hlc > last:
-        set_meta(db, "hlc", remote_hlc)
-
-
-# --- the log --------------------------------------------------------------------------
-
-def device_id(db: sqlite_utils.Database) -> str:
-    value = get_meta(db, "device_id")
-    if not value:
-        raise RuntimeError("this data dir has no device id; run `kit init`")
-    return value
-
-
-def append(db: sqlite_utils.Database, kind: str, body: dict, learner_id: "str | None" = None,
-           token: "str | None" = None) -> "tuple[Event, bool]":
-    """Record a new local event. A form's idempotency `token`, seen before for this learner
-    and kind (and lesson, when the body names one), records nothing and returns the earlier
-    event and False: a double tap, a reload or a retried request. Tokens are scoped to the
-    learner, so a token copied from someone else's form can neither block nor reveal theirs."""
-    with transaction(db):
-        if token is not None:
-            body = {**body, "token": token}
-            earlier = db.execute(
-                "SELECT * FROM events WHERE learner_id IS ? AND kind = ? "
-                "AND json_extract(body, '$.lesson') IS ? AND json_extract(body, '$.token') = ?",
-                [learner_id, kind, body.get("lesson"), token]).fetchone()
-            if earlier:
-                return Event.from_row(earlier), False
-        dev = device_id(db)
-        seq = (db.execute("SELECT MAX(seq) FROM events WHERE device_id = ?", [dev]).fetchone()[0] or 0) + 1
-        event = Event(f"{dev}:{seq}", dev, seq, tick(db), kind, learner_id, body)
-        db["events"].insert(event.to_row())
-        if kind.startswith("record."):
-            from .records import apply  # records derive from events; import here avoids a cycle
-            apply(db, event)
-        return event, True
-
-
-def insert_foreign(db: sqlite_utils.Database, events: Iterable[Event]) -> int:
-    """Add events made elsewhere (sync), ignoring ones already held. Caller holds the
-    transaction. Returns how many were new."""
-    from .records import apply
-    new = 0
-    for event in events:
-        cur = db.execute(
-            "INSERT OR IGNORE INTO events (uid, device_id, seq, hlc, kind, learner_id, body) "
-            "VALUES (:uid, :device_id, :seq, :hlc, :kind, :learner_id, :body)", event.to_row())
-        if cur.rowcount:
-            new += 1
-            observe(db, event.hlc)
-            if event.kind.startswith("record."):
-                apply(db, event)
-    return new
-
-
-ROW_COLUMNS = ("uid", "device_id", "seq", "hlc", "kind", "learner_id", "body")
-
-
-def insert_foreign_rows(db: sqlite_utils.Database, rows: "list[tuple]") -> int:
-    """insert_foreign for many events at once (sync imports): the same result, one
-    executemany instead of a statement per event. `rows` are tuples in ROW_COLUMNS order,
-    already validated, body as JSON text. Caller holds the transaction. Returns how many
-    were new."""
-    from .records import apply
-    conn = db.conn
-    records = [r for r in rows if r[4].startswith("record.")]
-    before = conn.total_changes
-    conn.executemany("INSERT OR IGNORE INTO events (uid, device_id, seq, hlc, kind, learner_id, body) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?)", [r for r in rows if not r[4].startswith("record.")])
-    new = conn.total_changes - before
-    for row in records:  # few; each needs to know whether it was new before it is applied
-        if conn.execute("INSERT OR IGNORE INTO events (uid, device_id, seq, hlc, kind, learner_id, body) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?)", row).rowcount:
-            new += 1
-            apply(db, Event.from_row(row))
-    if new and rows:
-        # Any of them may be new (a held one was observed before). One device with a wrong
-        # date must not hide the others: follow the latest clock that is plausible.
-        limit = format_hlc(int(time.time() * 1000) + MAX_DRIFT_MS, 0)
-        plausible = [r[3] for r in rows if r[3] <= limit]
-        if plausible:
-            observe(db, max(plausible))
-    return new
-
-
-def version_vector(db: sqlite_utils.Database) -> "dict[str, int]":
-    """{device_id: highest seq held with no gap below it}, what this server knows of each
-    device's log. Sync may bring a later range before an earlier one (bundles in any order);
-    counting only the gapless prefix keeps "what do I lack" exact until the gap is filled."""
-    vector = {}
-    for dev, top, count in db.execute("SELECT device_id, MAX(seq), COUNT(*) FROM events GROUP BY device_id").fetchall():
-        if count != top:  # seqs are unique and >= 1, so a gap is the only way these differ
-            top = db.execute(
-                "SELECT MIN(e.seq) FROM events e WHERE e.device_id = ? AND NOT EXISTS "
-                "(SELECT 1 FROM events n WHERE n.device_id = e.device_id AND n.seq = e.seq + 1)",
-                [dev]).fetchone()[0] if db.execute(
-                "SELECT 1 FROM events WHERE device_id = ? AND seq = 1", [dev]).fetchone() else 0
-        if top:
-            vector[dev] = top
-    return vector
-
-
-def events_after(db: sqlite_utils.Database, vector: "dict[str, int]") -> Iterator[Event]:
-    """Every event the holder of `vector` lacks, in (device, seq) order."""
-    for dev, top in db.execute("SELECT device_id, MAX(seq) FROM events GROUP BY device_id ORDER BY device_id").fetchall():
-        since = vector.get(dev, 0)
-        if top <= since:
-            continue
-        for row in db.execute("SELECT * FROM events WHERE device_id = ? AND seq > ? ORDER BY seq",
-                              [dev, since]):
-            yield Event.from_row(row)
-
-
-def _learner_filter(learner_id: str, kinds: "tuple[str, ...] | None", about: "dict[str, str] | None"):
-    sql, params = " FROM events WHERE learner_id = ?", [learner_id]
-    if kinds:
-        sql += f" AND kind IN ({','.join('?' * len(kinds))})"
-        params += list(kinds)
-    for name, value in (about or {}).items():
-        if not _BODY_FIELD.match(name):
-            raise ValueError(f"not a body field name: {name!r}")
-        sql += f" AND json_extract(body, '$.{name}') = ?"
-        params.append(value)
-    return sql, params
-
-
-def learner_events(db: sqlite_utils.Database, learner_id: str, kinds: "tuple[str, ...] | None" = None,
-                   about: "dict[str, str] | None" = None) -> list[Event]:
-    """One learner's history in clock order (the same order on every server).
-
-    `about` keeps only events whose body has these values (e.g. {"pack": p, "lesson": l}),
-    chosen by SQLite: a page about one lesson then decodes that lesson's events, not the
-    thousand or more of a learner's school year."""
-    where, params = _learner_filter(learner_id, kinds, about)
-    return [Event.from_row(r) for r in db.execute("SELECT *" + where + " ORDER BY hlc, device_id, seq", params)]
-
-
-def count_learner_events(db: sqlite_utils.Database, learner_id: str, kinds: "tuple[str, ...] | None" = None,
-                         about: "dict[str, str] | None" = None) -> int:
-    """How many events learner_events would return, counted by SQLite without decoding them."""
-    where, params = _learner_filter(learner_id, kinds, about)
-    return db.execute("SELECT COUNT(*)" + where, params).fetchone()[0]
+    def from_row(cls, row: "tuple | dict") -> "Event":
+        if isinstance(row, dict):
+            row = tuple(row[c] for c in ROW_COLUMNS)
+        uid, dev, seq, hlc, kind, learner, body = row
+        return cls(uid, dev, int(seq), hlc, kind, learner, json.loads(body) if isinstance(body, str) else dict(body))

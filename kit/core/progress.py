@@ -21,7 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from .events import Event, parse_hlc
+from .clock import parse_hlc
+from .events import AnswerRecorded, Event, LessonRead
 
 DEFAULT_M, DEFAULT_N = 3, 5
 PASS_SCORE = 0.8
@@ -132,22 +133,21 @@ class CourseProgress:
         return None
 
 
+def _answer(event: Event, recorded: AnswerRecorded) -> Answer:
+    # Read tolerantly (AnswerRecorded.from_body): a malformed answer synced from elsewhere
+    # counts as 0, since events are never deleted and one bad row must not break the pages.
+    return Answer(recorded.question, float(recorded.credit or 0.0), recorded.correct, recorded.response,
+                  recorded.lang, event.uid)
+
+
 def _answers(events: Iterable[Event], pack: str, lesson: str) -> list[Answer]:
     out = []
     for e in events:
-        b = e.body
-        if e.kind == "quiz.answer" and b.get("pack") == pack and b.get("lesson") == lesson:
-            out.append(Answer(str(b.get("question")), _credit(b.get("credit")), b.get("correct") is True,
-                              b.get("response"), str(b.get("lang", "")), e.uid))
+        if e.kind == AnswerRecorded.KIND:
+            a = e.payload()
+            if a.pack == pack and a.lesson == lesson:
+                out.append(_answer(e, a))
     return out
-
-
-def _credit(value: object) -> float:
-    """An answer's credit, 0 when a malformed event (synced from elsewhere) says otherwise:
-    one bad row must not break a learner's pages for good, since events are never deleted."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return 0.0
-    return min(max(float(value), 0.0), 1.0) if value == value else 0.0
 
 
 def attempts(answers: Sequence[Answer], outline: QuizOutline) -> list[Attempt]:
@@ -167,7 +167,11 @@ def attempts(answers: Sequence[Answer], outline: QuizOutline) -> list[Attempt]:
 
 
 def quiz_progress(events: Iterable[Event], pack: str, lesson: str, outline: QuizOutline) -> QuizProgress:
-    found = attempts(_answers(events, pack, lesson), outline)
+    return _mastery(_answers(events, pack, lesson), outline)
+
+
+def _mastery(answers: Sequence[Answer], outline: QuizOutline) -> QuizProgress:
+    found = attempts(answers, outline)
     m, n = max(1, outline.m), max(1, outline.n)
     outcomes: list[bool] = []
     mastered = False
@@ -179,12 +183,23 @@ def quiz_progress(events: Iterable[Event], pack: str, lesson: str, outline: Quiz
 
 
 def course_progress(events: Iterable[Event], pack: str, lessons: Sequence[LessonOutline]) -> CourseProgress:
-    mine = [e for e in events if e.kind in ("lesson.read", "quiz.answer") and e.body.get("pack") == pack]
-    read = {e.body.get("lesson") for e in mine if e.kind == "lesson.read"}
-    touched = {e.body.get("lesson") for e in mine}
+    read: set[str] = set()
+    answers: dict[str, list[Answer]] = {}     # lesson id -> its answers, in clock order
+    last = None
+    for e in events:
+        if e.kind not in (LessonRead.KIND, AnswerRecorded.KIND):
+            continue
+        p = e.payload()
+        if p.pack != pack:
+            continue
+        if isinstance(p, LessonRead):
+            read.add(p.lesson)
+        else:
+            answers.setdefault(p.lesson, []).append(_answer(e, p))
+        last = max(last or 0, parse_hlc(e.hlc)[0])
     out = []
     for lo in lessons:
-        quiz = quiz_progress(mine, pack, lo.lesson_id, lo.quiz) if lo.quiz else None
-        out.append(LessonProgress(lo.lesson_id, lo.lesson_id in read, quiz, lo.lesson_id in touched))
-    last = max((parse_hlc(e.hlc)[0] for e in mine), default=None)
+        quiz = _mastery(answers.get(lo.lesson_id, []), lo.quiz) if lo.quiz else None
+        out.append(LessonProgress(lo.lesson_id, lo.lesson_id in read, quiz,
+                                  lo.lesson_id in read or lo.lesson_id in answers))
     return CourseProgress(pack, tuple(out), last)

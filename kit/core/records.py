@@ -1,4 +1,5 @@
-"""Mutable records (classes, learners) derived from `record.*` events.
+"""Mutable records (classes, learners) derived from `record.*` events, folded as they enter
+the log: made here (`record`), or made elsewhere and merged by sync (`merge_rows`).
 
 Two servers may edit the same learner while apart. Each field keeps the clock of the event
 that last set it; an incoming value wins only with a later (hlc, device_id), so every server
@@ -19,13 +20,15 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import sqlite_utils
 
+from . import eventlog
+from .clock import observe, parse_hlc
 from .db import get_meta, transaction
 from .errors import RosterError
-from .events import Event, append, device_id, observe, parse_hlc
+from .events import Event, RecordDelete, RecordSet
 
 KINDS = ("class", "learner")
 ORIGIN = "_origin"  # a record_clocks row, never a field: field names are FIELDS' only
@@ -88,28 +91,28 @@ def fields_problem(kind: str, fields: Any) -> "str | None":
 
 def apply(db: sqlite_utils.Database, event: Event) -> None:
     """Fold one record event into the `records` table (caller holds the transaction)."""
-    kind, rid = event.body["kind"], event.body["id"]
+    change = event.payload()
+    if not isinstance(change, (RecordSet, RecordDelete)):
+        return
+    kind, rid = change.kind, change.id
     stamp = (event.hlc, event.device_id)
     row = db.execute("SELECT data, deleted FROM records WHERE kind = ? AND id = ?", [kind, rid]).fetchone()
     data, deleted = (json.loads(row[0]), row[1]) if row else ({}, 0)
     clocks = {f: (h, d) for f, h, d in db.execute(
         "SELECT field, hlc, device_id FROM record_clocks WHERE kind = ? AND id = ?", [kind, rid])}
 
-    if event.kind == "record.delete":
+    if isinstance(change, RecordDelete):
         deleted = 1
         if stamp > clocks.get("", ("", "")):
             clocks[""] = stamp
-    elif event.kind == "record.set":
+    else:
         if ORIGIN not in clocks or stamp < clocks[ORIGIN]:
             clocks[ORIGIN] = stamp
-        fields = event.body.get("fields")
-        for name, value in (fields.items() if isinstance(fields, dict) else ()):
+        for name, value in change.fields.items():
             # A bad value is ignored whole, clock included: skipping it must not depend on order.
             if field_problem(kind, name, value) is None and stamp > clocks.get(name, ("", "")):
                 data[name] = value
                 clocks[name] = stamp
-    else:
-        return
     db.execute("INSERT INTO records (kind, id, data, deleted) VALUES (?, ?, ?, ?) "
                "ON CONFLICT(kind, id) DO UPDATE SET data = excluded.data, deleted = excluded.deleted",
                [kind, rid, json.dumps(data, ensure_ascii=False, sort_keys=True), deleted])
@@ -129,9 +132,7 @@ def origin(db: sqlite_utils.Database, kind: str, rid: str) -> "str | None":
     if not db.execute("SELECT 1 FROM record_clocks WHERE kind = ? AND id = ? AND field NOT IN ('', ?)",
                       [kind, rid, ORIGIN]).fetchone():
         return None  # never set here (unknown, or only a tombstone): nobody owns it yet
-    first = db.execute(
-        "SELECT hlc, device_id FROM events WHERE kind = 'record.set' AND json_extract(body, '$.kind') = ? "
-        "AND json_extract(body, '$.id') = ? ORDER BY hlc, device_id LIMIT 1", [kind, rid]).fetchone()
+    first = eventlog.first_record_set(db, kind, rid)
     if first is None:
         return None
     db.execute("INSERT INTO record_clocks (kind, id, field, hlc, device_id) VALUES (?, ?, ?, ?, ?)",
@@ -144,7 +145,7 @@ def check_may_change(db: sqlite_utils.Database, kind: str, rid: str) -> None:
     (the coordinator moves learners between schools). Its hub would refuse the event, and
     every later bundle of this school with it."""
     owner = origin(db, kind, rid)
-    if owner is None or owner == device_id(db) or get_meta(db, "sync_role") == "hub":
+    if owner is None or owner == eventlog.device_id(db) or get_meta(db, "sync_role") == "hub":
         return
     raise RosterError(f"this {kind} was created at another server ({owner}); only its school or the "
                       "hub can change it: ask the coordinator")
@@ -163,8 +164,7 @@ def set_fields(db: sqlite_utils.Database, kind: str, rid: str, fields: dict,
         learner_id = rid
     with transaction(db):
         _outrun(db, kind, rid, list(fields))
-        event, _ = append(db, "record.set", {"kind": kind, "id": rid, "fields": fields}, learner_id=learner_id)
-    return event
+        return record(db, RecordSet(kind, rid, fields), learner_id)
 
 
 def _outrun(db: sqlite_utils.Database, kind: str, rid: str, names: list[str]) -> None:
@@ -181,9 +181,31 @@ def delete(db: sqlite_utils.Database, kind: str, rid: str) -> Event:
     if kind not in KINDS:
         raise ValueError(f"unknown record kind {kind!r}")
     check_may_change(db, kind, rid)
-    event, _ = append(db, "record.delete", {"kind": kind, "id": rid},
-                      learner_id=rid if kind == "learner" else None)
-    return event  # a tombstone wins whatever its clock
+    return record(db, RecordDelete(kind, rid), rid if kind == "learner" else None)  # wins whatever its clock
+
+
+def record(db: sqlite_utils.Database, change: "RecordSet | RecordDelete", learner_id: "str | None" = None) -> Event:
+    """Append a record event made here and fold it, in one transaction. Unchecked: set_fields
+    and delete are the ways in that check what may change."""
+    with transaction(db):
+        event, _ = eventlog.append(db, change, learner_id)
+        apply(db, event)
+    return event
+
+
+def merge_rows(db: sqlite_utils.Database, rows: "list[tuple]") -> int:
+    """Events made elsewhere (sync) enter the log (kit.core.eventlog.insert_rows: rows in
+    ROW_COLUMNS order, validated), and the new record events among them are folded here.
+    Caller holds the transaction. Returns how many events were new."""
+    inserted = eventlog.insert_rows(db, rows)
+    for event in inserted.records:
+        apply(db, event)
+    return inserted.new
+
+
+def merge(db: sqlite_utils.Database, events: "Iterable[Event]") -> int:
+    """merge_rows for events as objects (a few, or a copy of another server's log)."""
+    return merge_rows(db, [e.to_row() for e in events])
 
 
 def get(db: sqlite_utils.Database, kind: str, rid: str) -> "dict | None":
@@ -201,5 +223,5 @@ def rebuild(db: sqlite_utils.Database) -> None:
     """Recompute every record from the events (a check, and a repair)."""
     db.execute("DELETE FROM records")
     db.execute("DELETE FROM record_clocks")
-    for row in db.execute("SELECT * FROM events WHERE kind LIKE 'record.%' ORDER BY hlc, device_id, seq").fetchall():
-        apply(db, Event.from_row(row))
+    for event in eventlog.record_events(db):
+        apply(db, event)

@@ -21,7 +21,7 @@ import sqlite_utils
 from . import limits, records, signin
 from .textfold import fold
 from .db import get_meta, transaction
-from .events import device_id
+from .eventlog import device_id
 from .errors import RosterError
 
 LOGIN_MODES = ("pin", "picture")

@@ -2,8 +2,9 @@
 
 Progress is computed from events, and a school year is a thousand events or more per learner:
 decoding them all on every home or course page made those pages 10 ms each. Events are
-append-only, so the number a learner has is a version: a new answer, a read, or a synced
-event from another school changes it, and a new pack version changes the course's key.
+append-only, so the number a learner has is a version (kit.core.eventlog.count_learner_events):
+a new answer, a read, or a synced event from another school changes it, and a new pack
+version changes the course's key.
 """
 
 from __future__ import annotations
@@ -34,4 +35,3 @@ class ProgressCache:
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
         return value
-

@@ -19,7 +19,9 @@ from ..content import library
 from ..content.questions import type_of
 from ..content.quiz import Quiz
 from ..learning import PROGRESS_KINDS, course_outline
-from ..core.events import Event, learner_events, parse_hlc
+from ..core.clock import parse_hlc
+from ..core.eventlog import learner_events
+from ..core.events import AnswerRecorded, Event, LessonRead
 from ..core.progress import CourseProgress, course_progress, quiz_progress
 
 
@@ -202,22 +204,22 @@ class _Names:
 
 def essay_of(event: Event, learner: roster.Learner, names: _Names) -> "Essay | None":
     """The essay answer an event holds, or None if it holds something else."""
-    b = event.body
-    if event.kind != "quiz.answer" or not isinstance(b.get("response"), str):
+    a = event.payload()
+    if not isinstance(a, AnswerRecorded) or not isinstance(a.response, str):
         return None
-    quiz = names.quizzes(str(b.get("pack"))).get(str(b.get("lesson")))
-    question = quiz.find(str(b.get("question"))) if quiz else None
+    quiz = names.quizzes(a.pack).get(a.lesson)
+    question = quiz.find(a.question) if quiz else None
     if question is None or not type_of(question).read_by_teacher:
         return None
-    return Essay(names.place(b["pack"], b["lesson"]), learner, question.text, b["response"],
-                 str(b.get("lang", "")), event_ms(event))
+    return Essay(names.place(a.pack, a.lesson), learner, question.text, a.response, a.lang, event_ms(event))
 
 
 def attempts_of(events: Sequence[Event], names: _Names) -> list[QuizAttempt]:
     """Every pass through every quiz, cut as kit.core.progress cuts them, oldest first."""
     when = {e.uid: event_ms(e) for e in events}
     out = []
-    for course in (names.course(p) for p in sorted({str(e.body.get("pack")) for e in events})):
+    packs = {p.pack for p in (e.payload() for e in events) if isinstance(p, (LessonRead, AnswerRecorded))}
+    for course in (names.course(p) for p in sorted(packs)):
         if course is None:
             continue
         for lo in course_outline(names.db, course):
@@ -239,8 +241,8 @@ def learner_history(db: sqlite_utils.Database, learner: roster.Learner, lang: st
     for course in library.list_courses(db):
         progress = course_progress(events, course.id, course_outline(db, course))
         courses.append(CourseLine(course, progress.done, progress.total))
-    reads = [Read(names.place(str(e.body.get("pack")), str(e.body.get("lesson"))), event_ms(e))
-             for e in events if e.kind == "lesson.read"]
+    reads = [Read(names.place(r.pack, r.lesson), event_ms(e))
+             for e, r in ((e, e.payload()) for e in events) if isinstance(r, LessonRead)]
     essays = [essay for essay in (essay_of(e, learner, names) for e in events) if essay]
     return LearnerHistory(learner, tuple(courses), tuple(reversed(reads)),
                           tuple(reversed(attempts_of(events, names))), tuple(reversed(essays)))
@@ -252,6 +254,6 @@ def class_essays(db: sqlite_utils.Database, klass: roster.Klass, course: library
     so every server lists them alike)."""
     names = _Names(db, lang)
     answers = [(e, learner) for learner in roster.class_learners(db, klass.id)
-               for e in learner_events(db, learner.id, ("quiz.answer",)) if e.body.get("pack") == course.id]
+               for e in learner_events(db, learner.id, (AnswerRecorded.KIND,)) if e.payload().pack == course.id]
     answers.sort(key=lambda pair: (pair[0].hlc, pair[0].device_id, pair[0].seq), reverse=True)
     return [essay for essay in (essay_of(e, learner, names) for e, learner in answers) if essay]

@@ -6,6 +6,6 @@ peer holds and was sent; `enrol` exchanges keys; `usb` does a coordinator's visi
 `transfers` (the hub's side) and `client` (the school's) move bundles and packs over HTTP in
 resumable chunks, each request signed by the device key and each answer by the hub's (`auth`),
 so neither side uses a byte the other did not sign; the endpoints themselves are kit/server/hub.py,
-and nothing here knows the web. Events come from and go to the core (kit.core.events); packs
-are installed only through kit.content.install.
+and nothing here knows the web. Events come from and go to the core's log (kit.core.eventlog);
+packs are installed only through kit.content.install.
 """

@@ -76,7 +76,9 @@ import sqlite_utils
 from ..core.config import fsync_dir
 from ..core.db import make_durable, transaction
 from ..core.errors import BundleError
-from ..core.events import insert_foreign_rows, version_vector
+from ..core import eventlog
+from ..core.eventlog import version_vector
+from ..core.events import Event, RecordDelete, RecordSet, canonical_json
 from ..core.instance import Instance
 from ..core.keys import PublicKey, now_iso, trusted_key
 from ..core import records
@@ -239,9 +241,7 @@ def event_chunks(db: sqlite_utils.Database, covers: "dict[str, list[int]]", lear
     lines: list[str] = []
     dumps = json.dumps
     for dev, (frm, to) in covers.items():
-        rows = db.execute("SELECT uid, device_id, seq, hlc, kind, learner_id, body FROM events "
-                          "WHERE device_id = ? AND seq > ? AND seq <= ? ORDER BY seq", [dev, frm, to])
-        for uid, device, seq, hlc, kind, learner, body in rows:
+        for uid, device, seq, hlc, kind, learner, body in eventlog.rows_between(db, dev, frm, to):
             # The body is stored as canonical JSON already: splice it in rather than re-encode.
             lines.append(f'{{"uid":{dumps(uid)},"device_id":"{device}","seq":{seq},"hlc":"{hlc}",'
                          f'"kind":{dumps(kind)},"learner_id":{dumps(learner, ensure_ascii=False)},'
@@ -421,8 +421,7 @@ def check_manifest(db: sqlite_utils.Database, manifest: dict, role: str, members
         raise BundleError(f"school {origin} signed events of device {other}; a school may only send its own events")
     own = db.execute("SELECT value FROM meta WHERE key = 'device_id'").fetchone()[0]
     if own in covers and role != "self":
-        made = db.execute("SELECT MAX(seq) FROM events WHERE device_id = ?", [own]).fetchone()[0] or 0
-        if covers[own][1] > made:
+        if covers[own][1] > eventlog.max_seq(db, own):
             raise BundleError("it claims events of this server that this server never made")
     destination = manifest.get("destination")
     if destination is not None and destination != own:
@@ -447,8 +446,7 @@ def reject_constant(name: str):
     raise ValueError(f"{name} is not JSON")
 
 
-# Built once: json.dumps/loads with options make a new encoder/decoder at every call.
-ENCODE_BODY = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+# Built once: json.loads with options makes a new decoder at every call.
 DECODE_LINE = json.JSONDecoder(parse_constant=reject_constant).raw_decode
 
 
@@ -464,7 +462,7 @@ def parse_events(data: bytes, expected: "dict[str, int]", member: str) -> list[t
     for number, line in enumerate(lines, start=1):
         try:
             e, end = DECODE_LINE(line)
-            row = (e["uid"], e["device_id"], e["seq"], e["hlc"], e["kind"], e["learner_id"], ENCODE_BODY(e["body"]))
+            row = (e["uid"], e["device_id"], e["seq"], e["hlc"], e["kind"], e["learner_id"], canonical_json(e["body"]))
         except (ValueError, KeyError, TypeError, IndexError):
             raise BundleError(f"{member} line {number} is not an event") from None
         problem = "trailing characters" if end != len(line) else event_problem(e, row, expected)
@@ -497,9 +495,9 @@ def event_problem(e: dict, row: tuple, expected: "dict[str, int]") -> "str | Non
         if b.get("kind") not in records.KINDS or not (isinstance(b.get("id"), str)
                                                       and records.RECORD_ID.fullmatch(b["id"])):
             return "a record event without a valid record kind and id"
-        if kind == "record.set":
+        if kind == RecordSet.KIND:
             return records.fields_problem(b["kind"], b.get("fields"))
-        if kind != "record.delete":
+        if kind != RecordDelete.KIND:
             return f"unknown record event {kind!r}"
     return None
 
@@ -523,7 +521,7 @@ def import_bundle(inst: Instance, path: "str | Path", progress: "Progress | None
                 for rows in bundle.chunks():
                     if bundle.signer_role == "school":
                         check_authority(db, rows, bundle.origin)
-                    added = insert_foreign_rows(db, rows)
+                    added = records.merge_rows(db, rows)
                     if added < len(rows):
                         check_held_alike(db, rows)
                     new += added
@@ -546,14 +544,13 @@ def import_bundle(inst: Instance, path: "str | Path", progress: "Progress | None
 def check_authority(db: sqlite_utils.Database, rows: "list[tuple]", school: str) -> None:
     """A school's new record events may create records or change its own (see the module's
     trust rule). Called before the rows go in, so records the same chunk creates count as new."""
-    for uid, dev, seq, hlc, kind, learner, body in rows:
-        if not kind.startswith("record.") or db.execute(
-                "SELECT 1 FROM events WHERE device_id = ? AND seq = ?", [dev, seq]).fetchone():
+    for row in rows:
+        if not row[4].startswith("record.") or eventlog.holds(db, row[1], row[2]):
             continue  # held already: accepted before, and not applied again
-        target = json.loads(body)
-        owner = records.origin(db, target["kind"], target["id"])
+        target = Event.from_row(row).payload()  # a RecordSet or RecordDelete: parse_events checked it
+        owner = records.origin(db, target.kind, target.id)
         if owner not in (None, school):
-            raise BundleError(f"school {school} changes {target['kind']} {target['id']}, which {owner} created; "
+            raise BundleError(f"school {school} changes {target.kind} {target.id}, which {owner} created; "
                               "a school may only change its own records (the hub moves learners)")
 
 
@@ -568,9 +565,7 @@ def check_held_alike(db: sqlite_utils.Database, rows: "list[tuple]") -> None:
     not other content under the same (device, seq). Runs only when something overlapped."""
     for dev, run in groupby(rows, key=itemgetter(1)):
         run = list(run)
-        held = {r[2]: r for r in db.execute(
-            "SELECT uid, device_id, seq, hlc, kind, learner_id, body FROM events "
-            "WHERE device_id = ? AND seq BETWEEN ? AND ?", [dev, run[0][2], run[-1][2]])}
+        held = {r[2]: r for r in eventlog.rows_between(db, dev, run[0][2] - 1, run[-1][2])}
         for row in run:
             if not same_event(held.get(row[2]), row):
                 raise BundleError(f"event {row[1]}:{row[2]} differs from the one this server holds under that "

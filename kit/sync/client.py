@@ -30,7 +30,7 @@ from typing import Callable
 from ..core.config import fsync_dir, sha256_file
 from ..core.db import transaction
 from ..core.errors import BundleError, KitError, SyncError, TrustError
-from ..core.events import version_vector
+from ..core.eventlog import version_vector
 from ..core.instance import Instance
 from ..core.keys import PublicKey, trusted_key
 from . import auth, enrol, peers

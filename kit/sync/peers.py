@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
+from ..core import eventlog
 from ..core.db import get_meta, set_meta
 from ..core.errors import SyncError
 from ..core.keys import now_iso, trusted_keys
@@ -162,10 +163,8 @@ class SyncStatus:
 
 
 def sync_status(db: sqlite_utils.Database) -> SyncStatus:
-    from ..core.events import version_vector
     return SyncStatus(
         device_id=get_meta(db, "device_id") or "", name=get_meta(db, "device_name") or "", role=own_role(db),
-        events={d: n for d, n in db.execute("SELECT device_id, COUNT(*) FROM events GROUP BY device_id")},
-        vector=version_vector(db),
+        events=eventlog.counts_by_device(db), vector=eventlog.version_vector(db),
         learners=db.execute("SELECT COUNT(*) FROM records WHERE kind = 'learner' AND deleted = 0").fetchone()[0],
         peers=peers(db))

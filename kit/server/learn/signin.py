@@ -15,7 +15,8 @@ from flask import Response, abort, make_response, redirect, render_template, req
 
 from ...core import roster, signin
 from ...core.errors import RosterError
-from ...core.events import append
+from ...core.eventlog import append
+from ...core.events import SignedIn
 from .. import browsers
 from ..i18n import N_, gettext as _, ngettext
 from ..store import get_db
@@ -129,7 +130,7 @@ def start_session(klass: roster.Klass, learner: roster.Learner) -> Response:
     session.clear()
     session.permanent = True
     session["learner"], session["class"], session["stamp"] = learner.id, klass.id, learner.stamp
-    append(get_db(), "signin", {"class_id": klass.id}, learner_id=learner.id)
+    append(get_db(), SignedIn(klass.id), learner_id=learner.id)
     return browsers.remember(redirect(url_for("learn.home"), 303), browsers.LEARNERS, learner.id)
 
 
