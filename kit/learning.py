@@ -3,7 +3,7 @@ whole quiz, see a course's progress. Every face calls these (the web's forms, th
 offline queue, the demo generator), so an answer counts the same whichever way it arrives.
 
 Plain data in and out, no Flask: installed content comes from kit.content.library, answers are
-graded by kit.content.quiz, recorded as events (kit.core.events) and turned into progress by the
+graded by kit.content.questions, recorded as typed events (kit.core.events, kit.core.eventlog) and turned into progress by the
 rules of kit.core.progress.
 """
 

@@ -6,7 +6,7 @@ import time
 import pytest
 
 from kit.core import accounts, roster, signin
-from kit.server.coach import STAFF_HOURS
+from kit.server.coach.blueprint import STAFF_HOURS
 
 from coach_support import PASSWORD, answer, staff_client, staff_sign_in
 from server_support import csrf_of, make_learner, sign_in, text

@@ -116,7 +116,8 @@ def test_an_edit_made_here_wins_over_a_value_stamped_by_a_device_with_a_wrong_da
 
 def test_with_equal_clocks_the_higher_device_id_wins_in_either_order(inst):
     from kit.core.db import transaction
-    from kit.core.events import Event, format_hlc
+    from kit.core.clock import format_hlc
+    from kit.core.events import Event
     hlc = format_hlc(1_700_000_000_000, 7)                  # the same clock on both devices
     low, high = "0123456789abcdef", "fedcba9876543210"
 

@@ -27,7 +27,7 @@ from typing import Callable
 from flask import Blueprint, Response, jsonify, request
 
 from ..core.errors import BundleError, SyncError, TrustError, UploadError
-from ..core.events import version_vector
+from ..core.eventlog import version_vector
 from ..core.instance import Instance
 from ..sync import auth, enrol, peers, transfers
 from .store import get_db, get_store

@@ -14,7 +14,7 @@ from ...core.errors import RosterError
 from ..i18n import N_, gettext as _
 from ..learn.signin import pictures
 from ..store import get_db
-from . import admin_only, bp, class_for_staff, learner_for_staff
+from .blueprint import admin_only, bp, class_for_staff, learner_for_staff
 
 USERNAME = re.compile(r"[A-Za-z0-9._-]{2,40}")
 TRY_AGAIN = N_("That did not work. Check what you typed and try again.")

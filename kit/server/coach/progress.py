@@ -9,7 +9,7 @@ from .. import reports
 from ...content import library
 from ..i18n import gettext as _
 from ..store import get_db
-from . import bp, class_for_staff, learner_for_staff, staff_only, visible_classes
+from .blueprint import bp, class_for_staff, learner_for_staff, staff_only, visible_classes
 from .export import csv_bytes, delimiter_for, iso_date
 
 

@@ -14,7 +14,7 @@ from ..i18n import gettext as _
 from ..learn.signin import wait_message
 from ..site import local_path
 from ..store import get_db
-from . import bp, is_learner, learner_refused
+from .blueprint import bp, is_learner, learner_refused
 
 
 @bp.route("/signin", methods=["GET", "POST"])

@@ -18,7 +18,7 @@ from ..csrf import token as csrf_token
 from ..i18n import RTL
 from ..progress_cache import ProgressCache
 from ..store import get_db
-from . import bp, signed_in
+from .blueprint import bp, signed_in
 
 # Names a lesson-read idempotency token: the same learner, lesson and number of earlier
 # reads give the same token, so a re-sent form is recorded once and the page stays cacheable.

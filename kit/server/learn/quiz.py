@@ -23,7 +23,7 @@ from ...content.quiz import Quiz
 from ...core.progress import PASS_SCORE, Attempt, QuizProgress
 from ..i18n import gettext as _
 from ..store import get_db
-from . import bp, signed_in
+from .blueprint import bp, signed_in
 from .courses import course_or_404, form_uuid
 
 

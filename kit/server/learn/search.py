@@ -8,7 +8,7 @@ from flask import g, render_template, request
 from ...content import library
 from ...content.search import search as search_lessons
 from ..store import get_db, get_store
-from . import bp, signed_in
+from .blueprint import bp, signed_in
 
 MAX_QUERY = 200
 

@@ -20,7 +20,7 @@ from ...core.events import SignedIn
 from .. import browsers
 from ..i18n import N_, gettext as _, ngettext
 from ..store import get_db
-from . import bp
+from .blueprint import bp
 
 PIN_LENGTH = 4
 # The name of each picture of roster.PICTURES (the drawings are in learn/_pictures.html).
