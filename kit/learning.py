@@ -18,10 +18,10 @@ from .content import library
 from .content.questions import Grade, Question, grade, type_of
 from .content.quiz import Quiz
 from .core.db import transaction
-from .core.eventlog import append, count_learner_events, learner_events
+from .core.eventlog import append, count_learner_events, learner_body_field, learner_events
 from .core.events import AnswerRecorded, LessonRead
-from .core.progress import (DEFAULT_M, DEFAULT_N, CourseProgress, LessonOutline, QuizOutline, QuizProgress,
-                            course_progress, quiz_progress)
+from .core.progress import (DEFAULT_M, DEFAULT_N, CourseProgress, LessonOutline, PassState, QuizOutline,
+                            QuizProgress, course_progress, pass_state, quiz_progress)
 
 PROGRESS_KINDS = (LessonRead.KIND, AnswerRecorded.KIND)
 
@@ -159,6 +159,14 @@ def quiz_progress_of(db: sqlite_utils.Database, learner_id: str, place: QuizPlac
     pack, lesson = place.course.id, place.lesson.lesson.lesson_id
     events = learner_events(db, learner_id, (AnswerRecorded.KIND,), {"pack": pack, "lesson": lesson})
     return quiz_progress(events, pack, lesson, place.outline)
+
+
+def quiz_state(db: sqlite_utils.Database, learner_id: str, place: QuizPlace) -> PassState:
+    """Which questions the learner answered in the pass under way, and whether they ever
+    finished one: all a quiz page needs to go on, read without decoding one answer."""
+    questions = learner_body_field(db, learner_id, AnswerRecorded.KIND, "question",
+                                   {"pack": place.course.id, "lesson": place.lesson.lesson.lesson_id})
+    return pass_state(questions, place.outline)
 
 
 @dataclass(frozen=True)

@@ -123,3 +123,16 @@ def test_a_malformed_answer_synced_from_elsewhere_counts_as_wrong_instead_of_bre
     answers = _answers(bad, "p", "l")
     assert [a.credit for a in answers] == [0.0, 0.0, 0.0, 1.0, 0.0]
     assert not any(a.correct for a in answers)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["q1", "q2", "q3", "gone", 7]), max_size=14))
+def test_the_quiz_page_state_from_question_ids_agrees_with_full_progress(questions):
+    """The quiz page reads only which questions were answered (kit.learning.quiz_state); it must
+    see the same pass under way, and the same 'finished one already', as the whole computation."""
+    from kit.core.progress import Answer, _mastery, pass_state
+    answers = [Answer(q, 1.0, True, 0, "fr", f"d:{i}") for i, q in enumerate(questions)]
+    full = _mastery(answers, QUIZ)
+    state = pass_state(questions, QUIZ)
+    assert state.under_way == (frozenset(full.current.answers) if full.current else frozenset())
+    assert state.any_complete == (full.last_complete is not None)

@@ -150,20 +150,45 @@ def _answers(events: Iterable[Event], pack: str, lesson: str) -> list[Answer]:
     return out
 
 
+def passes(questions: Sequence[object], outline: QuizOutline) -> list[list[int]]:
+    """Cut the question ids of a quiz's answers (in clock order) into passes, as positions in
+    `questions`. Answers to a question the quiz no longer has (an older pack's) are left out."""
+    wanted = set(outline.answerable)
+    cut: list[list[int]] = []
+    seen: set = set()
+    for i, question in enumerate(questions):
+        if question not in wanted:
+            continue
+        if not cut or question in seen or wanted <= seen:
+            cut.append([])
+            seen = set()
+        cut[-1].append(i)
+        seen.add(question)
+    return cut
+
+
+@dataclass(frozen=True)
+class PassState:
+    """Where a learner stands in a quiz, from the question ids of their answers alone."""
+    under_way: frozenset              # questions answered in the pass under way; empty if none is
+    any_complete: bool                # some pass was completed
+
+
+def pass_state(questions: Sequence[object], outline: QuizOutline) -> PassState:
+    wanted = set(outline.answerable)
+    answered = [frozenset(questions[i] for i in p) for p in passes(questions, outline)]
+    complete = [a >= wanted for a in answered]
+    under_way = answered[-1] if answered and not complete[-1] else frozenset()
+    return PassState(under_way, any(complete))
+
+
 def attempts(answers: Sequence[Answer], outline: QuizOutline) -> list[Attempt]:
     """Cut a quiz's answers (in clock order) into passes."""
     wanted, graded = set(outline.answerable), set(outline.graded)
-    passes: list[dict[str, Answer]] = []
-    for a in answers:
-        if a.question not in wanted:      # a question an older version of the pack had
-            continue
-        current = passes[-1] if passes else None
-        if current is None or a.question in current or wanted <= current.keys():
-            passes.append({})
-        passes[-1][a.question] = a
+    found = [{answers[i].question: answers[i] for i in p} for p in passes([a.question for a in answers], outline)]
     return [Attempt(p, wanted <= p.keys(),
                     sum(max(0.0, min(1.0, a.credit)) for q, a in p.items() if q in graded),
-                    len(graded)) for p in passes]
+                    len(graded)) for p in found]
 
 
 def quiz_progress(events: Iterable[Event], pack: str, lesson: str, outline: QuizOutline) -> QuizProgress:

@@ -65,15 +65,14 @@ def show(q: Question, token: "str | None" = None, number: int = 0) -> Shown:
 @signed_in
 def quiz(pack_id: str, lesson_id: str):
     place = quiz_or_404(pack_id, lesson_id)
-    progress = learning.quiz_progress_of(get_db(), g.learner.id, place)
-    if progress.current is None and progress.last_complete and not request.args.get("again"):
-        return result(place, progress)
+    state = learning.quiz_state(get_db(), g.learner.id, place)
+    if not state.under_way and state.any_complete and not request.args.get("again"):
+        return result(place, learning.quiz_progress_of(get_db(), g.learner.id, place))
     if place.course.quiz_display == "all":
         return render(place, "learn/quiz_all.html", shown=[show(q, number=i) for i, q in
                                                           enumerate(place.answerable, 1)],
                       descriptions=descriptions_before(place.quiz))
-    answered = progress.current.answers if progress.current else {}
-    number, q = next((i, q) for i, q in enumerate(place.answerable, 1) if q.id not in answered)
+    number, q = next((i, q) for i, q in enumerate(place.answerable, 1) if q.id not in state.under_way)
     return render(place, "learn/quiz_one.html", shown=show(q, number=number),
                   intro=descriptions_before(place.quiz).get(q.id, []))
 
@@ -104,7 +103,7 @@ def answer(pack_id: str, lesson_id: str):
     if shown.error:
         return render(place, "learn/quiz_one.html", 400, shown=shown, intro=[], form=request.form)
     shown.answered(learning.answer_question(get_db(), g.learner.id, place, q, response, shown.token))
-    finished = learning.quiz_progress_of(get_db(), g.learner.id, place).current is None
+    finished = not learning.quiz_state(get_db(), g.learner.id, place).under_way
     return render(place, "learn/quiz_feedback.html", shown=shown, finished=finished)
 
 
