@@ -117,10 +117,13 @@ def make_roster(db: sqlite_utils.Database, learners: int, rng: random.Random,
     """Classes of about `class_size` and their learners, through kit.core.roster (PINs hashed)."""
     people: list[DemoLearner] = []
     classes = max(1, -(-learners // class_size))
-    for c in range(classes):
+    first = len(roster.classes_here(db))          # names go on after the classes already here
+    for c in range(first, first + classes):
         klass = roster.create_class(db, f"Classe {c // 3 + 1}{'ABC'[c % 3]}")
         for _ in range(min(class_size, learners - len(people))):
             name = f"{rng.choice(FIRST_NAMES)} {rng.choice(FAMILY_NAMES)}"
+            while roster.name_taken(db, klass.id, name):   # a class has no two learners of one name
+                name = f"{rng.choice(FIRST_NAMES)} {rng.choice(FAMILY_NAMES)}"
             pin = f"{rng.randrange(10000):04d}"
             learner = roster.add_learner(db, klass.id, name, pin=pin)
             people.append(DemoLearner(learner.id, klass.id, presence=rng.uniform(0.6, 0.97),

@@ -235,3 +235,28 @@ def test_a_class_takes_exactly_60_self_registrations_an_hour_and_200_a_day(inst)
         join(T0 + 3 * hour)
     assert refused.value.retry_after == 24 * 3600 - 3 * hour
     assert len(roster.class_learners(inst.db, demo.id)) == 200
+
+
+def test_a_class_never_gets_two_learners_a_child_would_read_as_the_same(inst):
+    klass = roster.create_class(inst.db, "CM2 B")
+    roster.add_learner(inst.db, klass.id, "Zineb", pin="1234")
+    for twin in ("Zineb", "zineb", "Zinéb", " Zineb ", "Ζineb"):          # the last starts with a Greek Zeta
+        with pytest.raises(RosterError, match="already"):
+            roster.add_learner(inst.db, klass.id, twin, pin="1234")
+    assert roster.add_learner(inst.db, klass.id, "Zineb B.", pin="1234").name == "Zineb B."
+    other = roster.create_class(inst.db, "CM2 C")
+    assert roster.add_learner(inst.db, other.id, "Zineb", pin="1234")   # another class may have one
+
+
+def test_two_classes_here_never_read_as_the_same_name(inst):
+    roster.create_class(inst.db, "CM2 B")
+    for twin in ("CM2 B", "cm2 b", "CM2  B"):
+        with pytest.raises(RosterError, match="exists already"):
+            roster.create_class(inst.db, twin)
+    assert roster.create_class(inst.db, "CM2 C").name == "CM2 C"
+
+
+def test_a_class_code_is_read_in_arabic_indic_digits_too(inst):
+    klass = roster.create_class(inst.db, "CM1", code="٢٤٦٨")
+    assert klass.code == "2468" and roster.class_by_code(inst.db, "٢٤٦٨").id == klass.id
+    assert roster.class_by_code(inst.db, "۲۴۶۸").id == klass.id          # Persian digits

@@ -1,5 +1,6 @@
 """Signing in without a password: class, name, PIN or pictures; limits; sessions."""
 
+import re
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
@@ -102,6 +103,47 @@ def test_not_you_signs_out_in_one_tap_back_to_the_class_names(learner_client):
     resp = learner_client.post("/signout", data={"csrf": csrf_of(home.text)})
     assert resp.status_code == 303 and resp.location.endswith(f"/signin/c/{learner_client.klass.id}")
     assert learner_client.get("/").status_code == 303
+
+
+def test_a_copy_of_the_cookie_taken_before_signing_out_no_longer_signs_in(app, learner_client):
+    copied = learner_client.get_cookie("kit").value          # someone on the hotspot read it
+    home = learner_client.get("/")
+    learner_client.post("/signout", data={"csrf": csrf_of(home.text)})
+    thief = app.test_client()
+    thief.set_cookie("kit", copied)
+    assert thief.get("/").status_code == 303                 # sent to sign in, not the learner's home
+
+
+def test_a_session_from_before_sessions_had_ids_signs_in_again(app, learner_client):
+    with learner_client.session_transaction() as s:
+        del s["sid"]
+    assert learner_client.get("/").status_code == 303
+
+
+def test_the_keypad_is_the_only_way_to_type_and_erase_sits_bottom_right(client, inst):
+    klass, learner = make_learner(inst.db)
+    page = client.get(f"/signin/c/{klass.id}/{learner.id}").text
+    assert 'name="pin"' not in page                            # no second way to type the PIN
+    keys = re.findall(r'<button name="key" value="([^"]+)"', page)
+    assert keys == list("123456789") + ["0", "back"]             # ⌫ last: bottom right of the 3×4 grid
+
+
+def test_after_the_limit_the_keypad_is_off_and_says_ask_your_teacher(client, inst):
+    klass, learner = make_learner(inst.db)
+    for _ in range(signin.LEARNERS.per_place):
+        sign_in(client, klass, learner, pin="0000", lang="en")
+    page = client.get(f"/signin/c/{klass.id}/{learner.id}", headers={"Accept-Language": "en"})
+    assert page.status_code == 429 and "ask your teacher" in page.text
+    assert page.text.count(" disabled>") == 11                 # ten digits and erase
+    tapped = client.post(f"/signin/c/{klass.id}/{learner.id}",
+                         data={"csrf": csrf_of(page.text), "so_far": "123", "key": "4"})
+    assert tapped.status_code == 429 and client.get("/").status_code == 303
+
+
+def test_a_class_code_typed_in_arabic_indic_digits_finds_the_class(client, inst):
+    klass = roster.create_class(inst.db, "CM2", code="2468")
+    resp = client.get("/signin/code", query_string={"code": "٢٤٦٨"})
+    assert resp.status_code == 303 and resp.location.endswith(f"/signin/c/{klass.id}")
 
 
 def test_the_session_cookie_lasts_weeks_and_is_http_only_and_same_site(client, inst):

@@ -195,6 +195,14 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX records_learners_by_class ON records (json_extract(data, '$.class_id')) WHERE kind = 'learner';
     """,
+    # 7: sessions ended by signing out (local, never synced): a copy of the cookie taken
+    # before, on a hotspot that is plain HTTP, must not sign anyone in again
+    """
+    CREATE TABLE ended_sessions (
+        sid TEXT PRIMARY KEY,           -- the random id a session got when its owner signed in
+        until REAL NOT NULL             -- unix time after which the cookie is dead anyway
+    );
+    """,
 ]
 
 

@@ -29,6 +29,8 @@ LOGIN_MODES = ("pin", "picture")
 PICTURES = ("cat", "dog", "fish", "sun", "moon", "star", "tree", "flower", "apple", "car", "ball", "house")
 PICTURE_CODE_LENGTH = 3
 MAX_NAME = 80
+# Arabic-Indic and Persian digits, as a phone's keyboard may type them, read as 0-9.
+_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 
 # Self-registration (registration_rules).
 JOINS_PER_ADDRESS = 10
@@ -108,9 +110,21 @@ def name_key(name: str) -> str:
 
 
 def name_taken(db: sqlite_utils.Database, class_id: str, name: str) -> bool:
-    """Whether the class has a learner whose name reads the same as `name`."""
+    """Whether the class has a learner whose name reads the same as `name`: a child taps a
+    name, so two that look alike lock one of them out."""
     key = name_key(name)
     return any(name_key(l.name) == key for l in class_learners(db, class_id))
+
+
+def class_name_taken(db: sqlite_utils.Database, name: str) -> bool:
+    """Whether a class learners sign in to here already reads as `name`."""
+    key = name_key(name)
+    return any(name_key(k.name) == key for k in classes_here(db))
+
+
+def class_code(code: str) -> str:
+    """A class code as typed, in ASCII digits (a phone may type ٢٤٦٨)."""
+    return (code or "").strip().translate(_DIGITS)
 
 
 def create_class(db: sqlite_utils.Database, name: str, code: "str | None" = None,
@@ -120,7 +134,10 @@ def create_class(db: sqlite_utils.Database, name: str, code: "str | None" = None
     if login not in LOGIN_MODES:
         raise RosterError(f"login must be one of {', '.join(LOGIN_MODES)}")
     with transaction(db):
+        if class_name_taken(db, name):
+            raise RosterError(f"a class named {name!r} exists already; give this one another name")
         taken = {k.code for k in list_classes(db)}
+        code = None if code is None else class_code(code)
         if code is None:
             code = _free_code(taken)
         elif not re.fullmatch(r"[0-9]{3,8}", code):
@@ -163,7 +180,7 @@ def get_class(db: sqlite_utils.Database, class_id: str) -> "Klass | None":
 def class_by_code(db: sqlite_utils.Database, code: str) -> "Klass | None":
     """The class of this server with that code (codes are unique per server, not across a
     district: another school may use the same one)."""
-    code = (code or "").strip()
+    code = class_code(code)
     return next((k for k in classes_here(db) if code and k.code == code), None)
 
 
@@ -212,7 +229,6 @@ def remove_class(db: sqlite_utils.Database, class_id: str) -> int:
 # --- learners -------------------------------------------------------------------------
 
 # Phones set to Arabic may type Arabic-Indic digits into a number field.
-_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 
 
 def check_pin(pin: str) -> str:
@@ -254,7 +270,10 @@ def _secret_fields(pin: "str | None", pictures: "list[str] | None") -> dict:
 def _insert_learner(db: sqlite_utils.Database, class_id: str, name: str, hashes: dict) -> Learner:
     fields = {"name": name, "class_id": class_id, **hashes}
     lid = uuid.uuid4().hex
-    records.set_fields(db, "learner", lid, fields)
+    with transaction(db):
+        if name_taken(db, class_id, name):
+            raise RosterError(f"the class has a learner named {name!r} already; add a letter or the family name")
+        records.set_fields(db, "learner", lid, fields)
     return Learner.from_record({**fields, "id": lid})
 
 

@@ -20,11 +20,15 @@ or else a network address. Staff passwords are limited by the same rules with la
   waits at most 30 minutes: a delay, never a lockout. A right secret takes back its own try
   and clears that place's count, not the person's day count (or a guesser would get 10 free
   tries each time the learner signs in); a new secret from the teacher (or admin) clears it.
+
+Each signed-in session carries a random id; signing out ends that id here, so a copy of the
+cookie taken before (the hotspot is plain HTTP) is worth nothing after it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import secrets
 import time
 from dataclasses import dataclass
 from typing import Callable, Generic, TypeVar
@@ -34,6 +38,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from . import limits
+from .db import transaction
 
 WINDOW_S = 15 * 60              # the window of the per-place and per-address counts
 DAY_S = 24 * 3600               # the window of a person's count
@@ -135,6 +140,14 @@ def rules(policy: Policy, identity: str, address: str, browser: "str | None" = N
             limits.Rule(person, policy.free_per_day, DAY_S, DELAY_S, MAX_DELAY_S)]
 
 
+def wait_before_try(db: sqlite_utils.Database, policy: Policy, identity: str, address: str,
+                    browser: "str | None" = None, now: "float | None" = None) -> int:
+    """Seconds before a try for `identity` from here would be let through (0: now), counting
+    nothing: a page shows a locked keypad rather than take a try it would refuse."""
+    now = time.time() if now is None else now
+    return max((limits.wait_for(db, rule, now) for rule in rules(policy, identity, address, browser)), default=0)
+
+
 def sign_in(db: sqlite_utils.Database, policy: Policy,
             check: "Callable[[sqlite_utils.Database, str, str], T | None]", identity: str, secret: str,
             address: str, browser: "str | None" = None, now: "float | None" = None) -> Signin[T]:
@@ -160,3 +173,26 @@ def forget(db: sqlite_utils.Database, policy: Policy, identity: str) -> None:
     """A new secret was given: guesses at the old one tell nothing about it, so the person's
     day count starts afresh."""
     limits.forget(db, _person(policy, identity))
+
+
+# --- sessions ended by signing out ---------------------------------------------------------------
+
+def new_session_id() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def end_session(db: sqlite_utils.Database, sid: str, until: float, now: "float | None" = None) -> None:
+    """Refuse this session from now until `until` (when its cookie expires anyway); ids whose
+    cookies are dead are forgotten on the way."""
+    now = time.time() if now is None else now
+    with transaction(db):
+        db.execute("DELETE FROM ended_sessions WHERE until < ?", [now])
+        db.execute("INSERT OR REPLACE INTO ended_sessions (sid, until) VALUES (?, ?)", [sid, until])
+
+
+def session_ended(db: sqlite_utils.Database, sid: "str | None") -> bool:
+    """Whether a session may no longer act: it has no id (made before ids existed), or its
+    owner signed out."""
+    if not sid:
+        return True
+    return db.execute("SELECT 1 FROM ended_sessions WHERE sid = ?", [sid]).fetchone() is not None

@@ -43,7 +43,8 @@ def init_app(app: Flask, exempt: Iterable[Blueprint] = ()) -> None:
             return
         nonce = session.get("n")
         sent = request.form.get(FIELD, "")
-        if not nonce or not hmac.compare_digest(sent, _sign(nonce)):
+        # compared as bytes: compare_digest refuses a str with non-ASCII letters (a TypeError, a 500)
+        if not nonce or not hmac.compare_digest(sent.encode(), _sign(nonce).encode()):
             abort(403, description="csrf")
 
     app.jinja_env.globals["csrf_token"] = token

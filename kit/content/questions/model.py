@@ -6,6 +6,7 @@ Each type module fills one QuestionType; the package's `TYPES` lists them.
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
@@ -181,6 +182,15 @@ def plain_text(html: str) -> str:
     return Markup(html).striptags()
 
 
+_POSITION = re.compile(r"[0-9]{1,4}")
+
+
+def form_position(value: str) -> int | None:
+    """A choice's position as a page posts it, or None: ASCII digits only, and few of them
+    (int() also reads "٣", str.isdigit() also passes "¹", and int() of 5,000 digits raises)."""
+    return int(value) if _POSITION.fullmatch(value) else None
+
+
 def read_typed(q: Question, form: FormData, seed: str = "") -> tuple[Any, str]:
     """A typed answer (short, numeric, essay), or MISSING when the box was left empty."""
     text = form.get(field_name(q), "").strip()[:MAX_TEXT]
@@ -190,8 +200,8 @@ def read_typed(q: Question, form: FormData, seed: str = "") -> tuple[Any, str]:
 def read_lists(q: Question, form: FormData, count: int) -> list[int] | None:
     """The index chosen in each of `count` select lists (matching, ordering); None if one is
     left empty (then say LIST_MISSING)."""
-    values = [form.get(f"{field_name(q)}-{i}", "") for i in range(count)]
-    return [int(v) for v in values] if all(v.isdigit() for v in values) else None
+    values = [form_position(form.get(f"{field_name(q)}-{i}", "")) for i in range(count)]
+    return values if None not in values else None
 
 
 def swap_neighbours(order: list, rng: random.Random) -> list:

@@ -7,7 +7,7 @@ import random
 from typing import Any
 
 from .answers import CHOICE_EXAMPLE, CHOICE_KEYS, check_choice_texts, check_credits, choices_from_gift, read_answers
-from .model import Fields, FormData, N_, Question, QuestionType, Say, Translate, field_name, is_index, \
+from .model import Fields, FormData, N_, Question, form_position, QuestionType, Say, Translate, field_name, is_index, \
     is_index_list, plain_text
 
 
@@ -39,7 +39,7 @@ def view(q: Question, seed: str) -> dict:
 
 
 def read_form(q: Question, form: FormData, seed: str) -> tuple[Any, str]:
-    values = [int(v) for v in form.getlist(field_name(q)) if v.isdigit()]
+    values = [v for v in map(form_position, form.getlist(field_name(q))) if v is not None]
     return (sorted(set(values)), "") if values else (None, N_("Tick at least one answer."))
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from .answers import CHOICE_EXAMPLE, CHOICE_KEYS, best_index, check_choice_texts, check_credits, choices_from_gift, \
     read_answers
-from .model import FULL, MISSING, Fields, FormData, Question, QuestionType, Say, Translate, field_name, \
+from .model import FULL, MISSING, Fields, FormData, Question, form_position, QuestionType, Say, Translate, field_name, \
     is_index, plain_text
 
 
@@ -37,8 +37,8 @@ def view(q: Question, seed: str) -> dict:
 
 
 def read_form(q: Question, form: FormData, seed: str) -> tuple[Any, str]:
-    value = form.get(field_name(q), "")
-    return (int(value), "") if value.isdigit() else (None, MISSING)
+    value = form_position(form.get(field_name(q), ""))
+    return (value, "") if value is not None else (None, MISSING)
 
 
 def describe(q: Question, response: Any, translate: Translate) -> list[str]:

@@ -56,6 +56,9 @@ def new_class() -> "Response | str | tuple[str, int]":
         name, code = form.get("name", ""), form.get("code", "").strip()
         login = form.get("login", "pin")
         errors = name_errors(name)
+        if not errors and roster.class_name_taken(get_db(), name):
+            errors.append(_("Another class has this name. Add a letter or a number."))
+        code = roster.class_code(code)
         if code and not re.fullmatch(r"[0-9]{3,8}", code):
             errors.append(_("A class code is 3 to 8 digits."))
         elif code and roster.class_by_code(get_db(), code):

@@ -23,6 +23,7 @@ from flask import Blueprint, Response, abort, g, redirect, render_template, requ
 
 from ...core import accounts, roster
 from ..i18n import gettext as _
+from .. import sessions
 from ..store import get_db
 
 bp = Blueprint("coach", __name__, url_prefix="/staff")
@@ -38,7 +39,7 @@ def load_staff() -> None:
         return
     account = accounts.get_account(get_db(), username)
     if (account is None or session.get("staff_stamp") != account.stamp
-            or time.time() - float(session.get("staff_at", 0)) > STAFF_HOURS * 3600):
+            or time.time() - float(session.get("staff_at", 0)) > STAFF_HOURS * 3600 or sessions.ended()):
         for key in ("staff", "staff_at", "staff_stamp"):
             session.pop(key, None)
     else:

@@ -9,7 +9,7 @@ from flask import Response, g, redirect, render_template, request, session, url_
 
 from ...core import accounts
 from ...core.signin import STAFF, sign_in
-from .. import browsers
+from .. import browsers, sessions
 from ..i18n import gettext as _
 from ..learn.signin import wait_message
 from ..site import local_path
@@ -42,12 +42,11 @@ def signin() -> "Response | str | tuple[str, int]":
 def start_staff_session(account: accounts.Account) -> None:
     """A fresh session (no learner keys, a new form nonce) that ends with the browser, after
     STAFF_HOURS or with a new password, whichever comes first."""
-    session.clear()
-    session.permanent = False
+    sessions.begin(permanent=False)
     session["staff"], session["staff_at"], session["staff_stamp"] = account.username, time.time(), account.stamp
 
 
 @bp.route("/signout", methods=["POST"])
 def signout() -> Response:
-    session.clear()
+    sessions.end()
     return redirect(url_for("coach.signin"), 303)

@@ -14,6 +14,7 @@ from flask import Blueprint, g, redirect, request, session, url_for
 from markupsafe import Markup, escape
 
 from ...core import roster
+from .. import sessions
 from ..store import get_db
 
 bp = Blueprint("learn", __name__)
@@ -23,13 +24,14 @@ bp = Blueprint("learn", __name__)
 def load_learner() -> None:
     """The signed-in learner, if their session still holds: a learner removed, moved to
     another class, or whose PIN or picture code changed since (a teacher's reset, here or
-    synced from elsewhere) is signed out, on every phone holding a copy of the cookie."""
+    synced from elsewhere) is signed out, on every phone holding a copy of the cookie; so is
+    a copy of a session its learner signed out of."""
     g.learner = None
     lid = session.get("learner")
     if lid:
         learner = roster.get_learner(get_db(), lid)
         if (learner is None or learner.class_id != session.get("class")
-                or session.get("stamp") != learner.stamp):
+                or session.get("stamp") != learner.stamp or sessions.ended()):
             for key in ("learner", "stamp"):
                 session.pop(key, None)
         else:

@@ -17,7 +17,7 @@ from ...core import roster, signin
 from ...core.errors import RosterError
 from ...core.eventlog import append
 from ...core.events import SignedIn
-from .. import browsers
+from .. import browsers, sessions
 from ..i18n import N_, gettext as _, ngettext
 from ..store import get_db
 from .blueprint import bp
@@ -96,28 +96,38 @@ def signin_learner(class_id: str, learner_id: str) -> "Response | str | tuple[st
     learner = roster.get_learner(db, learner_id)
     if learner is None or learner.class_id != klass.id:
         abort(404)
-    so_far, message, status = "", "", 200
-    if request.method == "POST":
-        key = request.form.get("key", "ok")
-        typed = request.form.get("pin", "").strip()
-        if klass.login == "pin" and key == "ok" and typed:
+    address, browser = request.remote_addr or "?", browsers.known_browser(browsers.LEARNERS, learner.id)
+    so_far, wrong, status = "", False, 200
+    wait = signin.wait_before_try(db, signin.LEARNERS, learner.id, address, browser)
+    if request.method == "POST" and not wait:
+        typed = request.form.get("pin", "").strip()   # the page has a keypad only; a script may type
+        if klass.login == "pin" and typed:
             so_far, complete = typed, True
         else:
-            so_far, complete = code_step(klass.login, request.form.get("so_far", ""), key)
+            so_far, complete = code_step(klass.login, request.form.get("so_far", ""), request.form.get("key", ""))
         if complete:
-            result = signin.sign_in(db, signin.LEARNERS, roster.check_code, learner.id, so_far,
-                                    request.remote_addr or "?",
-                                    browser=browsers.known_browser(browsers.LEARNERS, learner.id))
+            result = signin.sign_in(db, signin.LEARNERS, roster.check_code, learner.id, so_far, address, browser)
             if result.who:
                 return start_session(klass, result.who)
-            so_far, status = "", 429 if result.retry_after else 200
-            message = wait_message(result.retry_after) if result.retry_after else (
-                _("That picture code is not right. Try again.") if klass.login == "picture"
-                else _("That PIN is not right. Try again."))
+            so_far, wrong, wait = "", not result.retry_after, result.retry_after
+    if wait:
+        message, status = locked_message(wait), 429
+    elif wrong:
+        message = (_("That picture code is not right. Try again.") if klass.login == "picture"
+                   else _("That PIN is not right. Try again."))
+    else:
+        message = ""
     return render_template("learn/secret.html", klass=klass, learner=learner, so_far=so_far,
                            entered=len([p for p in so_far.split(".") if p]) if klass.login == "picture" else len(so_far),
                            length=roster.PICTURE_CODE_LENGTH if klass.login == "picture" else PIN_LENGTH,
-                           pictures=pictures(), message=message), status
+                           pictures=pictures(), locked=bool(wait), message=message), status
+
+
+def locked_message(seconds: int) -> str:
+    """Past the limit the keypad is off: say how long, and who can help now."""
+    minutes = max(1, (seconds + 59) // 60)
+    return ngettext("Too many wrong tries. Wait %(num)d minute, or ask your teacher for help.",
+                    "Too many wrong tries. Wait %(num)d minutes, or ask your teacher for help.", minutes)
 
 
 def wait_message(seconds: int) -> str:
@@ -127,8 +137,7 @@ def wait_message(seconds: int) -> str:
 
 
 def start_session(klass: roster.Klass, learner: roster.Learner) -> Response:
-    session.clear()
-    session.permanent = True
+    sessions.begin(permanent=True)
     session["learner"], session["class"], session["stamp"] = learner.id, klass.id, learner.stamp
     append(get_db(), SignedIn(klass.id), learner_id=learner.id)
     return browsers.remember(redirect(url_for("learn.home"), 303), browsers.LEARNERS, learner.id)
@@ -138,7 +147,7 @@ def start_session(klass: roster.Klass, learner: roster.Learner) -> Response:
 def signout() -> Response:
     """'Not you?': one tap back to the class's list of names (a family's shared phone)."""
     class_id = session.get("class")
-    session.clear()
+    sessions.end()
     if class_id and roster.get_class(get_db(), class_id):
         session["class"] = class_id
         return redirect(url_for("learn.signin_class", class_id=class_id), 303)

@@ -1,0 +1,36 @@
+"""A browser's signed-in session, begun and ended the same way for learners and staff.
+
+The session cookie is signed, not stored: to make signing out mean something on a plain-HTTP
+hotspot, each session gets a random id when its owner signs in, and signing out ends that id
+on this server (kit.core.signin), so a copy of the cookie taken before is refused after.
+"""
+
+from __future__ import annotations
+
+import time
+
+from flask import current_app, session
+
+from ..core import signin
+from .store import get_db
+
+
+def begin(permanent: bool) -> None:
+    """A fresh session for someone who just signed in: nothing of the one before, a new id."""
+    session.clear()
+    session.permanent = permanent
+    session["sid"] = signin.new_session_id()
+
+
+def ended() -> bool:
+    """Whether this browser's session was signed out (here, or from a copy of its cookie)."""
+    return signin.session_ended(get_db(), session.get("sid"))
+
+
+def end() -> None:
+    """Sign out: this session's id is refused until its cookie would have expired anyway."""
+    sid = session.get("sid")
+    if sid:
+        until = time.time() + current_app.permanent_session_lifetime.total_seconds()
+        signin.end_session(get_db(), sid, until)
+    session.clear()
