@@ -19,11 +19,16 @@ from .content.questions import Grade, Question, grade, type_of
 from .content.quiz import Quiz
 from .core.db import transaction
 from .core.eventlog import append, count_learner_events, learner_body_field, learner_events
-from .core.events import AnswerRecorded, LessonRead
+from .core.events import AnswerRecorded, LessonRead, SignedIn
 from .core.progress import (DEFAULT_M, DEFAULT_N, CourseProgress, LessonOutline, PassState, QuizOutline,
                             QuizProgress, course_progress, pass_state, quiz_progress)
 
 PROGRESS_KINDS = (LessonRead.KIND, AnswerRecorded.KIND)
+
+
+def signed_in(db: sqlite_utils.Database, learner_id: str, class_id: str) -> None:
+    """Note that a learner signed in (the teachers' pages show when each one last came)."""
+    append(db, SignedIn(class_id), learner_id=learner_id)
 
 
 # --- what mastery needs of a course -------------------------------------------------------------

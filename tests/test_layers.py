@@ -8,7 +8,7 @@ from pathlib import Path
 KIT = Path(__file__).resolve().parent.parent / "kit"
 
 # Each layer may import only those after it (docs/design.md, "Layers").
-LAYERS = [("kit.cli", "kit.server", "kit.__main__"), ("kit.demo",), ("kit.sync",), ("kit.learning",),
+LAYERS = [("kit.cli", "kit.server", "kit.__main__"), ("kit.demo",), ("kit.sync",), ("kit.learning", "kit.reports"),
           ("kit.content",), ("kit.core",)]
 
 

@@ -4,7 +4,7 @@ import pytest
 
 from kit.core import roster
 from kit import learning
-from kit.server import reports
+from kit import reports
 from kit.content import library
 from kit.core.progress import course_progress
 from kit.core.eventlog import learner_events

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Response, abort, g, render_template, request
 
-from .. import reports
+from ... import reports
 from ...content import library
 from ..i18n import gettext as _
 from ..store import get_db

@@ -13,10 +13,9 @@ from typing import Callable
 
 from flask import Response, abort, make_response, redirect, render_template, request, session, url_for
 
+from ... import learning
 from ...core import roster, signin
 from ...core.errors import RosterError
-from ...core.eventlog import append
-from ...core.events import SignedIn
 from .. import browsers, sessions
 from ..i18n import N_, gettext as _, ngettext
 from ..store import get_db
@@ -139,7 +138,7 @@ def wait_message(seconds: int) -> str:
 def start_session(klass: roster.Klass, learner: roster.Learner) -> Response:
     sessions.begin(permanent=True)
     session["learner"], session["class"], session["stamp"] = learner.id, klass.id, learner.stamp
-    append(get_db(), SignedIn(klass.id), learner_id=learner.id)
+    learning.signed_in(get_db(), learner.id, klass.id)
     return browsers.remember(redirect(url_for("learn.home"), 303), browsers.LEARNERS, learner.id)
 
 

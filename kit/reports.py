@@ -14,15 +14,15 @@ from typing import Sequence
 
 import sqlite_utils
 
-from ..core import roster
-from ..content import library
-from ..content.questions import type_of
-from ..content.quiz import Quiz
-from ..learning import PROGRESS_KINDS, course_outline
-from ..core.clock import parse_hlc
-from ..core.eventlog import learner_events
-from ..core.events import AnswerRecorded, Event, LessonRead
-from ..core.progress import CourseProgress, course_progress, quiz_progress
+from .core import roster
+from .content import library
+from .content.questions import type_of
+from .content.quiz import Quiz
+from .learning import PROGRESS_KINDS, course_outline
+from .core.clock import parse_hlc
+from .core.eventlog import learner_events
+from .core.events import AnswerRecorded, Event, LessonRead
+from .core.progress import CourseProgress, course_progress, quiz_progress
 
 
 def event_ms(event: Event) -> int:
