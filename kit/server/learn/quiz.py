@@ -51,8 +51,7 @@ def quiz_or_404(pack_id: str, lesson_id: str) -> learning.QuizPlace:
 
 
 def render(place: learning.QuizPlace, template: str, status: int = 200, **context):
-    _previous, following = learning.neighbours(get_db(), place.lesson)
-    return render_template(template, course=place.course, lesson=place.lesson.lesson, following=following,
+    return render_template(template, course=place.course, lesson=place.lesson.lesson,
                            total=len(place.answerable), **context), status
 
 
@@ -127,7 +126,9 @@ def answer_all(place: learning.QuizPlace):
 def result(place: learning.QuizPlace, progress: QuizProgress, shown: "list[Shown] | None" = None):
     attempt: Attempt = progress.last_complete
     marks = [(q, attempt.answers.get(q.id), type_of(q).read_by_teacher) for q in place.answerable]
+    _previous, following = learning.neighbours(get_db(), place.lesson)   # where "next lesson" goes
     return render(place, "learn/quiz_result.html", progress=progress, attempt=attempt, marks=marks,
+                  following=following,
                   shown=shown or [], pass_score=PASS_SCORE,
                   again=url_for("learn.quiz", pack_id=place.course.id, lesson_id=place.lesson.lesson.lesson_id, again=1))
 
