@@ -145,6 +145,7 @@ class Essay:
     place: Place
     learner: roster.Learner
     question_html: str                # from the pack, sanitized when it was built
+    question_name: str                # as the teacher named it ("" when unnamed): plain text
     response: str                     # as the learner typed it: escape it to show it
     lang: str                         # the language the learner answered in
     at_ms: int
@@ -211,7 +212,8 @@ def essay_of(event: Event, learner: roster.Learner, names: _Names) -> "Essay | N
     question = quiz.find(a.question) if quiz else None
     if question is None or not type_of(question).read_by_teacher:
         return None
-    return Essay(names.place(a.pack, a.lesson), learner, question.text, a.response, a.lang, event_ms(event))
+    return Essay(names.place(a.pack, a.lesson), learner, question.text, question.name, a.response, a.lang,
+                 event_ms(event))
 
 
 def attempts_of(events: Sequence[Event], names: _Names) -> list[QuizAttempt]:

@@ -128,6 +128,16 @@ def test_essay_answers_are_shown_escaped_with_their_direction_kept(admin, instal
     assert '<a href="/staff/learner/' in admin.get(f"/staff/class/{cp1.id}/essays").text
 
 
+def test_essays_are_headed_by_the_name_the_teacher_gave_the_question(admin, installed, cp1):
+    amina = roster.add_learner(installed.db, cp1.id, "Amina", pin="1234")
+    answer(installed.db, amina, "passwords", "essay", None, "Long et secret")
+    for url in [f"/staff/learner/{amina.id}", f"/staff/class/{cp1.id}/essays"]:
+        fr = admin.get(url, headers={"Accept-Language": "fr"}).text
+        assert "<h3>Les mots de passe · <bdi>Mon mot de passe</bdi></h3>" in fr, url
+        ar = admin.get(url, headers={"Accept-Language": "ar"}).text
+        assert "<bdi>كلمة السر عندي</bdi></h3>" in ar, url
+
+
 def test_an_essay_typed_on_the_learners_page_reaches_the_teacher(app, admin, installed):
     klass, amina = make_learner(installed.db)
     phone = app.test_client()

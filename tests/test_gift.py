@@ -626,3 +626,92 @@ def test_any_text_gives_a_quiz_or_a_quiz_error_never_a_crash(text: str):
         assert e.problems and all(p.line is None or p.line >= 1 for p in e.problems)
     else:
         assert Quiz.from_dict(quiz.to_dict()) == quiz
+
+
+# ------------------------------------------------------- what a teacher's bank keeps (names, tags)
+
+def test_a_title_is_kept_as_the_teachers_name_and_the_id_is_made_as_before():
+    titled, arabic, untitled = parse_gift(
+        "::Jesus' hometown::Jesus was from {=Nazareth ~Jerusalem}\n\n"
+        "::سؤال الكسور:: نصف 10 هو {#5}\n\n"
+        "Two and two make {#4}").questions
+    assert (titled.id, titled.name) == ("jesus-hometown", "Jesus' hometown")
+    assert (arabic.id, arabic.name) == ("q2", "سؤال الكسور")
+    assert (untitled.id, untitled.name) == ("q3", "")
+    assert "name" not in untitled.to_dict()
+
+
+def test_corpus_titles_are_the_names_of_their_questions(examples: Quiz):
+    assert examples.find("jesus-hometown").name == examples.find("jesus-hometown-2").name == "Jesus' hometown"
+    assert examples.find("jesus-hometown-short-answer-ex").name == "Jesus' hometown (Short answer ex.)"
+    untitled = [q for q in examples.questions if q.id.startswith("q")]
+    assert all(q.name == "" for q in untitled) and all(q.name for q in examples.questions if q not in untitled)
+
+
+CODE = """\
+::loop::[html]What does this print?
+<pre>
+for i in range(2):
+    print(i)
+</pre>
+{=0 1 ~1 2}
+"""
+
+
+def test_html_text_keeps_the_indentation_of_its_lines():
+    q = parse_gift(CODE).questions[0]
+    assert q.text == "What does this print?\n<pre>\nfor i in range(2):\n    print(i)\n</pre>"
+
+
+def test_text_inside_pre_keeps_its_indentation_in_any_format_and_other_lines_are_trimmed():
+    q = parse_gift("[markdown]Read:\n   indented\n<pre>\nif x:\n    go()\n</pre>\n   after {}").questions[0]
+    assert q.text == "Read:\nindented\n<pre>\nif x:\n    go()\n</pre>\nafter"
+
+
+def test_an_indented_first_line_and_answers_are_trimmed_as_before():
+    q = parse_gift("   ::t::[html]Pick\n    {=yes#  good\n        still good\n    ~no}").questions[0]
+    assert (q.id, q.text) == ("t", "Pick")
+    assert answers(q) == [("yes", 1.0, "good\n        still good"), ("no", 0.0, "")]
+    assert answers(parse_gift("::t::Pick\n    {=yes#  good\n        still good\n    ~no}").questions[0]) == [
+        ("yes", 1.0, "good\nstill good"), ("no", 0.0, "")]
+
+
+def test_a_pre_question_is_rendered_into_the_pack_with_its_indentation():
+    from kit.content.pack import rendered_quiz
+    q = rendered_quiz(parse_gift(CODE)).questions[0]
+    # HTML drops a newline right after <pre>, so the sanitizer writes none
+    assert "<pre>for i in range(2):\n    print(i)\n</pre>" in q.text
+
+
+MOODLE_BANK = """\
+// question: 1234  name: Half of ten
+// [id:Q42] [tag:fractions]
+// [tag:grade5] [tag:a\\]b] [tag:fractions]
+::Half of ten::Half of 10 is {#5}
+
+// [id:lost] [tag:lost] a comment of its own: it names no question
+
+::Double::Double of 4 is {#8}
+"""
+
+
+def test_moodle_idnumber_and_tags_in_a_questions_comments_are_kept():
+    half, double = parse_gift(MOODLE_BANK).questions
+    assert (half.idnumber, half.tags) == ("Q42", ["fractions", "grade5", "a]b"])
+    assert (double.idnumber, double.tags) == ("", [])
+
+
+def test_names_idnumbers_and_tags_round_trip_through_to_dict_and_only_when_present():
+    half, double = parse_gift(MOODLE_BANK).questions
+    stored = half.to_dict()
+    assert (stored["name"], stored["idnumber"]) == ("Half of ten", "Q42")
+    assert stored["tags"] == ["fractions", "grade5", "a]b"]
+    assert Question.from_dict(stored) == half
+    assert not {"idnumber", "tags"} & set(double.to_dict())
+
+
+def test_indented_titles_are_read_and_refused_as_before():
+    q = parse_gift("$CATEGORY: a\n   ::Half::Half of 10 {#5}").questions[0]
+    assert (q.id, q.name, q.category) == ("half", "Half", "a")
+    assert problems_of("::a:: A {T}\n   ::b:: B {T}") == [
+        "t.gift:2: question a: a new question starts here; separate questions with a blank line"]

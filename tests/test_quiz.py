@@ -485,6 +485,29 @@ def test_to_dict_keeps_numeric_tolerances_and_ranges(quiz: Quiz):
                        {"text": "", "credit": 0.5, "feedback": "Presque.", "min": 19.0, "max": 21.0}]
 
 
+def test_a_question_may_be_named_for_the_teacher_and_keeps_its_id():
+    named = parse_quiz_yaml(textwrap.dedent("""\
+        questions:
+          - id: essay1
+            name: "Mon avis : 2024"
+            type: essay
+            text: Pourquoi ?
+    """)).questions[0]
+    assert (named.id, named.name) == ("essay1", "Mon avis : 2024")
+    assert Question.from_dict(json.loads(json.dumps(named.to_dict()))).name == "Mon avis : 2024"
+
+
+def test_a_name_that_is_not_text_is_refused():
+    assert problems_of("""\
+        questions:
+          - {id: a, name: [x], type: essay, text: Pourquoi ?}
+    """) == ["quiz.yml:2: question a: name must be text"]
+
+
+def test_an_unnamed_question_is_stored_as_before(quiz: Quiz):
+    assert not {"name", "idnumber", "tags"} & {key for q in quiz.questions for key in q.to_dict()}
+
+
 def test_from_dict_refuses_malformed_data():
     with pytest.raises(QuizError, match="rebuild the pack"):
         Quiz.from_dict({"questions": [{"type": "single"}]})

@@ -142,6 +142,14 @@ def test_essay_answers_are_kept_as_typed_for_the_teacher(installed, cp1, mini):
     assert [(e.learner.name, e.response) for e in in_class] == [("Omar", "كلمة سر قوية"), ("Amina", typed)]
 
 
+def test_an_essay_carries_the_name_its_question_was_given_in_the_teachers_language(installed, cp1, mini):
+    db = installed.db
+    amina = add(db, cp1, "Amina")
+    answer(db, amina, "passwords", "essay", None, "Long et secret", lang="fr")
+    assert [e.question_name for e in reports.learner_history(db, amina, "fr").essays] == ["Mon mot de passe"]
+    assert [e.question_name for e in reports.class_essays(db, cp1, mini, "ar")] == ["كلمة السر عندي"]
+
+
 def test_events_of_a_course_no_longer_installed_are_named_by_their_ids(installed, cp1):
     db = installed.db
     amina = add(db, cp1, "Amina")

@@ -12,7 +12,10 @@ questions after it, `::title::` names a question, and the answer block `{...}` d
     no braces               description         text after the braces     missing word: "_____"
 
 `#` starts an answer's feedback, `####` the question's general feedback; `[html]`, `[markdown]`,
-`[plain]` and `[moodle]` set the text format; `\\ \~ \= \# \{ \} \:` are literal characters and
+`[plain]` and `[moodle]` set the text format (`[html]` text keeps its lines' indentation, and so
+does any text inside `<pre>`; elsewhere continuation lines are trimmed); `::title::` is kept as
+the question's name, and `[id:...]` and `[tag:...]` in the comment lines of a question (as Moodle
+exports them) as its idnumber and tags; `\\ \~ \= \# \{ \} \:` are literal characters and
 `\n` a new line. Unlike Moodle, anything ambiguous (an unclosed brace, text before the first
 answer, `->` mixed with plain answers, two answer blocks in one question) is reported with its
 line instead of being guessed at.
@@ -23,7 +26,7 @@ from __future__ import annotations
 import bisect
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .questions import type_named
 from .questions.model import CATCH_ALL, Answer, Found, Question
@@ -42,6 +45,11 @@ _FORMAT = re.compile(r"\s*\[(html|markdown|plain|moodle)\]")
 _WEIGHT = re.compile(r"^\s*%(-?\d+(?:\.\d+)?)%")
 _BAD_WEIGHT = re.compile(r"^\s*%[^%\s]*%")
 _TRUE_FALSE = {"T": True, "TRUE": True, "F": False, "FALSE": False}
+_PRE_TAG = re.compile(r"<(/?)pre\b", re.I)
+# As Moodle's importer reads them: the first [id:...] of a question's comments, every [tag:...];
+# `\]` is a literal bracket inside either.
+_IDNUMBER = re.compile(r"\[id:((?:\\\]|[^\]\x00-\x1f])+)\]")
+_TAG = re.compile(r"\[tag:((?:\\\]|[^\]<>`\x00-\x1f])+)\]")
 
 
 class _Syntax(Exception):
@@ -54,10 +62,15 @@ class _Syntax(Exception):
 
 @dataclass
 class _Chunk:
-    """The lines of one question (blank-line separated, comments dropped), escapes replaced."""
+    """The lines of one question (blank-line separated, comments set apart), escapes replaced.
+
+    Lines keep their indentation (code in `<pre>` needs it) but the first, where the question
+    starts; trailing spaces are dropped.
+    """
 
     numbers: list[int]  # the file's line number of each line
     lines: list[str]
+    comments: list[str] = field(default_factory=list)  # the `//` lines among them, as written
 
     @property
     def text(self) -> str:
@@ -92,19 +105,21 @@ def read_gift(text: str) -> tuple[list[Question], list[Found]]:
 def _chunks(text: str):
     """Yield each question's lines: blank lines separate questions, `//` lines are comments."""
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    numbers: list[int] = []
-    lines: list[str] = []
+    chunk = _Chunk([], [])
     for number, line in enumerate(text.split("\n"), 1):
-        line = line.strip()
-        if not line:
-            if lines:
-                yield _Chunk(numbers, lines)
-            numbers, lines = [], []
-        elif not line.startswith("//"):
-            numbers.append(number)
-            lines.append(_ESCAPE.sub(lambda m: _ESCAPES[m.group(1)], line))
-    if lines:
-        yield _Chunk(numbers, lines)
+        line = line.rstrip()
+        if not line.strip():
+            if chunk.lines:
+                yield chunk
+            chunk = _Chunk([], [])
+        elif line.lstrip().startswith("//"):
+            chunk.comments.append(line.strip())
+        else:
+            chunk.numbers.append(number)
+            line = line if chunk.lines else line.lstrip()
+            chunk.lines.append(_ESCAPE.sub(lambda m: _ESCAPES[m.group(1)], line))
+    if chunk.lines:
+        yield chunk
 
 
 def _take_category(chunk: _Chunk, category: str, found: list[Found]) -> tuple[str, _Chunk | None]:
@@ -115,13 +130,22 @@ def _take_category(chunk: _Chunk, category: str, found: list[Found]) -> tuple[st
     if not path:
         found.append((chunk.numbers[0], "$CATEGORY: needs a category path, e.g. $CATEGORY: fractions/easy"))
         path = category
-    rest = _Chunk(chunk.numbers[1:], chunk.lines[1:])
-    return path, (rest if rest.lines else None)
+    lines = chunk.lines[1:]
+    if not lines:
+        return path, None
+    return path, _Chunk(chunk.numbers[1:], [lines[0].lstrip()] + lines[1:], chunk.comments)
 
 
-def _plain(text: str) -> str:
-    """Escapes restored, and each line's indentation dropped (continuation lines of feedback)."""
-    return "\n".join(line.strip() for line in text.translate(_UNESCAPE).strip().split("\n"))
+def _plain(text: str, fmt: str = "") -> str:
+    """Escapes restored, the whole trimmed, and each line's indentation dropped (continuation
+    lines of feedback, answers aligned under each other), except in a question in [html] `fmt`
+    and inside `<pre>`, where indentation is what the author shows (code, a poem)."""
+    kept, in_pre = [], False
+    for line in text.translate(_UNESCAPE).strip().split("\n"):
+        kept.append(line.rstrip() if fmt == "html" or in_pre else line.strip())
+        tags = _PRE_TAG.findall(line)
+        in_pre = tags[-1] == "" if tags else in_pre
+    return "\n".join(kept)
 
 
 def _slug(title: str) -> str:
@@ -158,7 +182,19 @@ def _read_question(chunk: _Chunk, position: int, category: str, found: list[Foun
         found.append((e.line or chunk.line_at(e.at), f"question {qid}: {e}"))
         return None
     question.category, question.line = category, chunk.numbers[0]
+    question.name = title or ""
+    question.idnumber, question.tags = _idnumber_and_tags(chunk.comments)
     return question
+
+
+def _idnumber_and_tags(comments: list[str]) -> tuple[str, list[str]]:
+    """Moodle's `// [id:Q42] [tag:fractions]`: the question's idnumber and tags, kept so a bank
+    goes back to Moodle as it came (the kit's own id is still made from the title)."""
+    text = "\n".join(comments)
+    found = _IDNUMBER.search(text)
+    idnumber = found.group(1).replace("\\]", "]").strip() if found else ""
+    tags = [t.replace("\\]", "]").strip() for t in _TAG.findall(text)]
+    return idnumber, list(dict.fromkeys(t for t in tags if t))
 
 
 def _title(text: str) -> tuple[str | None, int]:
@@ -173,7 +209,7 @@ def _title(text: str) -> tuple[str | None, int]:
 
 def _refuse_merged_questions(chunk: _Chunk) -> None:
     for i, line in enumerate(chunk.lines[1:], 1):
-        if line.startswith("::"):
+        if line.lstrip().startswith("::"):
             offset = sum(len(x) + 1 for x in chunk.lines[:i])
             raise _Syntax("a new question starts here; separate questions with a blank line", offset)
 
@@ -185,11 +221,11 @@ def _question(text: str, start: int, qid: str, chunk: _Chunk) -> Question:
     body_format = fmt.group(1) if fmt else DEFAULT_FORMAT
     block = _answer_block(text, start)
     if block is None:
-        return Question(qid, "description", _plain(text[start:]), format=body_format)
+        return Question(qid, "description", _plain(text[start:], body_format), format=body_format)
     opening, closing = block
     before, after = text[start:opening], text[closing + 1:]
     # As in Moodle: text after the block makes it a missing-word question with a blank.
-    question_text = _plain(before + (BLANK + after if after.strip() else ""))
+    question_text = _plain(before + (BLANK + after if after.strip() else ""), body_format)
     question = Question(qid, "essay", question_text, format=body_format)  # an empty block stays an essay
     _read_answers(question, text, opening + 1, closing, chunk)
     return question
@@ -228,6 +264,7 @@ class _Part:
     marker: str
     text: str
     line: int
+    fmt: str = ""  # the question's text format
 
     def weighted(self) -> tuple[float | None, str]:
         """The `%50%` weight as a credit (None when it has none), and the text after it."""
@@ -246,7 +283,7 @@ class _Part:
     def piece(self, text: str) -> str:
         """A piece of this part's text as the question keeps it: escapes restored, and any
         [format] of its own dropped (the kit keeps one format per question)."""
-        return _plain(_strip_format(text))
+        return _plain(_strip_format(text), self.fmt)
 
     def shown(self) -> str:
         """The whole part as the author wrote it, for messages."""
@@ -260,7 +297,7 @@ def _read_answers(q: Question, text: str, start: int, end: int, chunk: _Chunk) -
     block = text[start:end]
     general = block.rfind("####")
     if general >= 0:
-        q.general_feedback = _feedback_text(block[general + 4:])
+        q.general_feedback = _feedback_text(block[general + 4:], q.format)
         end, block = start + general, block[:general]
     if not block.strip():
         return  # an essay
@@ -269,18 +306,19 @@ def _read_answers(q: Question, text: str, start: int, end: int, chunk: _Chunk) -
         at = start + len(block) - len(stripped) + 1
         _read_numeric(q, text, at, end, chunk)
     elif "~" in block:
-        parts = _refuse_leading_text(_parts(text, start, end, "=~", chunk),
+        parts = _refuse_leading_text(_parts(text, start, end, "=~", chunk, q.format),
                                      "start each answer with = (right) or ~ (wrong)")
         # Moodle: an answer marked = makes it one-answer; weights alone allow several.
         _build(q, "single" if any(p.marker == "=" for p in parts) else "multiple", parts)
     elif "=" in block and "->" in block:
-        _build(q, "matching", _refuse_leading_text(_parts(text, start, end, "=", chunk),
+        _build(q, "matching", _refuse_leading_text(_parts(text, start, end, "=", chunk, q.format),
                                                    "start each pair with =, as in =left -> right"))
     elif block.split("#", 1)[0].strip().upper() in _TRUE_FALSE:
         _read_true_false(q, block)
     else:
         _build(q, "short", _refuse_leading_text(
-            _parts(text, start, end, "=", chunk), "start each accepted answer with =, or use {T} / {F} for true-false"))
+            _parts(text, start, end, "=", chunk, q.format),
+            "start each accepted answer with =, or use {T} / {F} for true-false"))
 
 
 def _build(q: Question, name: str, parts: list[_Part]) -> None:
@@ -290,15 +328,15 @@ def _build(q: Question, name: str, parts: list[_Part]) -> None:
     qtype.from_gift(q, parts)
 
 
-def _parts(text: str, start: int, end: int, markers: str, chunk: _Chunk) -> list[_Part]:
+def _parts(text: str, start: int, end: int, markers: str, chunk: _Chunk, fmt: str) -> list[_Part]:
     """Cut a block at its answer markers; text before the first marker is a part marked ''."""
     cuts = [i for i in range(start, end) if text[i] in markers]
     parts = []
     if text[start:cuts[0] if cuts else end].strip():
-        parts.append(_Part("", text[start:cuts[0] if cuts else end], chunk.line_at(start)))
+        parts.append(_Part("", text[start:cuts[0] if cuts else end], chunk.line_at(start), fmt))
     for i, cut in enumerate(cuts):
         stop = cuts[i + 1] if i + 1 < len(cuts) else end
-        parts.append(_Part(text[cut], text[cut + 1:stop], chunk.line_at(cut)))
+        parts.append(_Part(text[cut], text[cut + 1:stop], chunk.line_at(cut), fmt))
     return parts
 
 
@@ -315,14 +353,14 @@ def _strip_format(text: str) -> str:
     return text[prefix.end():] if prefix else text
 
 
-def _feedback_text(text: str) -> str:
-    return _plain(_strip_format(text))
+def _feedback_text(text: str, fmt: str) -> str:
+    return _plain(_strip_format(text), fmt)
 
 
 def _read_true_false(q: Question, block: str) -> None:
     word, wrong, right = (block.split("#", 2) + ["", ""])[:3]
     q.type, q.answer = "truefalse", _TRUE_FALSE[word.strip().upper()]
-    wrong, right = _feedback_text(wrong), _feedback_text(right)
+    wrong, right = _feedback_text(wrong, q.format), _feedback_text(right, q.format)
     # The first feedback is for a wrong choice, the second for the right one.
     q.feedback_true, q.feedback_false = (right, wrong) if q.answer else (wrong, right)
 
@@ -330,15 +368,15 @@ def _read_true_false(q: Question, block: str) -> None:
 def _read_numeric(q: Question, text: str, start: int, end: int, chunk: _Chunk) -> None:
     q.type = "numeric"
     tilde = text.find("~", start, end)
-    for part in _parts(text, start, end if tilde < 0 else tilde, "=", chunk):
+    for part in _parts(text, start, end if tilde < 0 else tilde, "=", chunk, q.format):
         weight, rest = part.weighted()
         number, _, feedback = rest.partition("#")
-        answer = Answer(credit=1.0 if weight is None else weight, feedback=_feedback_text(feedback),
+        answer = Answer(credit=1.0 if weight is None else weight, feedback=_feedback_text(feedback, q.format),
                         line=part.line)
         _read_number(answer, _plain(number), part.line)
         q.answers.append(answer)
     if tilde >= 0:
-        q.answers.append(_numeric_catch_all(text[tilde + 1:end], chunk.line_at(tilde)))
+        q.answers.append(_numeric_catch_all(text[tilde + 1:end], chunk.line_at(tilde), q.format))
 
 
 def _read_number(answer: Answer, text: str, line: int) -> None:
@@ -366,9 +404,9 @@ def _float(text: str) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _numeric_catch_all(text: str, line: int) -> Answer:
+def _numeric_catch_all(text: str, line: int, fmt: str) -> Answer:
     # Moodle: `~#feedback` after the numbers is the feedback for any other number.
     if text.strip() and not text.lstrip().startswith("#"):
         raise _Syntax(f"{'~' + _plain(text)!r}: in a numerical question ~ only gives feedback for "
                       "every other number, as in ~#Sorry", line=line)
-    return Answer(text=CATCH_ALL, credit=0.0, feedback=_feedback_text(text.lstrip()[1:]), line=line)
+    return Answer(text=CATCH_ALL, credit=0.0, feedback=_feedback_text(text.lstrip()[1:], fmt), line=line)

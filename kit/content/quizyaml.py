@@ -1,8 +1,9 @@
 """The kit's own quiz format, YAML (docs/course-format.md), read into questions.
 
-This module reads what every question has (id, type, text, hint, feedback) and hands the
-rest of each mapping to its type (kit.content.questions), with the lines to point at; every
-problem found is kept with its line. `kit.content.quiz.parse_quiz_yaml` makes the Quiz.
+This module reads what every question has (id, type, text, hint, feedback, and a name for the
+teachers' pages) and hands the rest of each mapping to its type (kit.content.questions), with
+the lines to point at; every problem found is kept with its line.
+`kit.content.quiz.parse_quiz_yaml` makes the Quiz.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from .questions.model import Fields, Found, Question
 
 # Keys whose values are always text, even when YAML would read them as a number, date or boolean
 # ("text: 1984" is the answer "1984", not the integer).
-_TEXT_KEYS = {"id", "text", "hint", "feedback"}.union(*(t.yaml_text_keys for t in TYPES))
+_TEXT_KEYS = {"id", "name", "text", "hint", "feedback"}.union(*(t.yaml_text_keys for t in TYPES))
 _TOP_KEYS = {"questions", "mastery"}
-_COMMON_KEYS = {"id", "type", "text", "hint", "feedback"}
+_COMMON_KEYS = {"id", "name", "type", "text", "hint", "feedback"}
 
 
 class _Unreadable(Exception):
@@ -156,7 +157,8 @@ def _question(raw: Any, node: yaml.Node, position: int, found: list[Found]) -> Q
         return None
     for key in sorted(set(raw) - _COMMON_KEYS - qtype.yaml_keys, key=str):
         say(f"unknown key {key!r} for a {qtype.name} question{comma_hint(raw[key])}", _key_line(node, str(key)))
-    q = Question(id=qid, type=qtype.name, text=_text(raw, "text", say), hint=_text(raw, "hint", say), line=line)
+    q = Question(id=qid, type=qtype.name, text=_text(raw, "text", say), hint=_text(raw, "hint", say),
+                 name=_text(raw, "name", say), line=line)
     feedback = raw.get("feedback")
     if isinstance(feedback, str):
         q.general_feedback = feedback.strip()

@@ -70,13 +70,22 @@ class Question:
     general_feedback: str = ""  # shown after any answer
     category: str = ""
     format: str = "markdown"  # of text, hint, answers and feedback: one of FORMATS
+    # What the teacher called it (GIFT's ::title::, YAML's name:), shown on the teachers' pages;
+    # the id stays what progress is keyed by. Moodle's [id:...] and [tag:...] come with a bank.
+    name: str = ""
+    idnumber: str = ""
+    tags: list[str] = field(default_factory=list)
     line: int | None = field(default=None, compare=False, repr=False)  # source line, not stored
 
     def to_dict(self) -> dict:
         d: dict[str, Any] = {"id": self.id, "type": self.type, "text": self.text, "format": self.format}
-        for name in ("hint", "general_feedback", "category", "feedback_true", "feedback_false"):
+        # Fields left empty are not written, so a pack built before they existed reads the same.
+        for name in ("hint", "general_feedback", "category", "feedback_true", "feedback_false",
+                     "name", "idnumber"):
             if getattr(self, name):
                 d[name] = getattr(self, name)
+        if self.tags:
+            d["tags"] = list(self.tags)
         if self.answer is not None:
             d["answer"] = self.answer
         if self.answers:
@@ -96,6 +105,8 @@ class Question:
             hint=d.get("hint", ""), general_feedback=d.get("general_feedback", ""),
             category=d.get("category", ""), feedback_true=d.get("feedback_true", ""),
             feedback_false=d.get("feedback_false", ""), answer=d.get("answer"),
+            name=str(d.get("name", "")), idnumber=str(d.get("idnumber", "")),
+            tags=[str(t) for t in d.get("tags", [])],
             answers=[_answer_from_dict(a) for a in d.get("answers", [])],
             pairs=[(str(left), str(right)) for left, right in d.get("pairs", [])],
             distractors=[str(t) for t in d.get("distractors", [])],
