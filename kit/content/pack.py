@@ -85,7 +85,11 @@ def course_members(course: Course) -> dict[str, bytes]:
 
 def build_pack(source: Path, out_dir: Path, key: SigningKey) -> Path:
     """Check a course folder and write `<out_dir>/<id>-<version>.kitpack`, signed by `key`."""
-    course = load_course(Path(source))
+    return write_pack(load_course(Path(source)), out_dir, key)
+
+
+def write_pack(course: Course, out_dir: Path, key: SigningKey) -> Path:
+    """Write a checked course's pack, `<out_dir>/<id>-<version>.kitpack`, signed by `key`."""
     data = pack_bytes(course, key)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
