@@ -35,7 +35,7 @@ STEP_TIMEOUT_MS = 10_000
 
 # One learner per test, so that no test sees another's progress.
 PINS = {"Amina": "4821", "Karim": "1357", "Yasmine": "2468", "Omar": "9753",
-        "Sara": "8642", "Nadia": "3141", "Leila": "2718"}
+        "Sara": "8642", "Nadia": "3141", "Leila": "2718", "Hamza": "5173"}
 
 
 @dataclass
@@ -178,7 +178,8 @@ def answer(page, q: Question, right: bool = True) -> None:
         page.locator(f'input[name="{name}"][value="{str(q.answer == right).lower()}"]').check()
     elif q.type in ("short", "numeric"):
         full = next(a for a in q.answers if a.credit >= FULL)
-        text = (full.text if q.type == "short" else f"{full.value:g}") if right else "999999"
+        number = full.value if full.value is not None else full.min   # a value, or a range's low end
+        text = (full.text if q.type == "short" else f"{number:g}") if right else "999999"
         page.locator(f'input[name="{name}"]').fill(text)
     elif q.type == "matching":
         rights = [r for _, r in q.pairs]
@@ -193,6 +194,55 @@ def answer(page, q: Question, right: bool = True) -> None:
         page.locator(f'textarea[name="{name}"]').fill("Une réponse pour mon enseignant.")
     else:
         raise AssertionError(f"no way to answer a {q.type} question")
+
+
+# Where each left-to-right run of the page's <main> is drawn: every isolate (<bdi>, dir="ltr")
+# and every equation a text holds ("400 = 40"), each as [run, x of each of its characters in
+# written order]; characters of the run that wrap to another line start a new row of x.
+LTR_RUNS_JS = r"""() => {
+  const main = document.querySelector("main"), range = document.createRange();
+  const equation = /[0-9A-Za-z?(][0-9A-Za-z.,%\/?()]*(?:[ \u00a0]*[=+×÷−*\/-][ \u00a0]*[0-9A-Za-z?(][0-9A-Za-z.,%\/?()]*)+/g;
+  document.querySelectorAll("details").forEach(d => d.open = true);
+  const glyphs = (node, from, to) => {
+    const out = [];
+    for (let i = from; i < to; i++) {
+      if (/\s/.test(node.data[i])) continue;
+      range.setStart(node, i); range.setEnd(node, i + 1);
+      const box = range.getClientRects()[0];
+      if (box && box.width > 0) out.push([box.left, box.top]);
+    }
+    return out;
+  };
+  const rows = boxes => boxes.reduce((lines, [x, y], i) => {
+    if (i === 0 || Math.abs(y - boxes[i - 1][1]) > 2) lines.push([]);
+    lines[lines.length - 1].push(x);
+    return lines;
+  }, []);
+  const texts = root => {
+    const walk = document.createTreeWalker(root, NodeFilter.SHOW_TEXT), out = [];
+    for (let n = walk.nextNode(); n; n = walk.nextNode()) out.push(n);
+    return out;
+  };
+  const runs = [];
+  for (const el of main.querySelectorAll("bdi, [dir=ltr]")) {
+    const boxes = texts(el).flatMap(n => glyphs(n, 0, n.data.length));
+    if (boxes.length) runs.push([el.textContent, rows(boxes)]);
+  }
+  for (const n of texts(main)) {
+    if (n.parentElement.closest("code, pre, kbd")) continue;
+    for (const m of n.data.matchAll(equation)) {
+      if (!/[ =+×÷−*]/.test(m[0])) continue;
+      const boxes = glyphs(n, m.index, m.index + m[0].length);
+      if (boxes.length) runs.push([m[0], rows(boxes)]);
+    }
+  }
+  return runs;
+}"""
+
+
+def ltr_runs(page) -> "list[tuple[str, list[list[float]]]]":
+    """The page's left-to-right runs and where their characters are drawn (LTR_RUNS_JS)."""
+    return [(text, lines) for text, lines in page.evaluate(LTR_RUNS_JS)]
 
 
 def numbers(text: str) -> list[int]:

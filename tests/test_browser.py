@@ -13,7 +13,7 @@ import unicodedata
 
 import pytest
 
-from browser_support import PHONE_WIDTH, answer, html_attrs, numbers, page_width, sign_in
+from browser_support import PHONE_WIDTH, answer, html_attrs, ltr_runs, numbers, page_width, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -192,3 +192,42 @@ def test_in_arabic_a_web_address_still_reads_left_to_right(site, phone, shots):
     assert first < last, f"{text!r} is drawn right to left"
     fits_the_screen(page)
     page.screenshot(path=shots / "ar-addresses.png")
+
+
+def read_in_written_order(page, runs_seen: list) -> None:
+    """Every left-to-right run of the page is drawn in the order it is written: the x of its
+    characters grows from the first to the last, on each line it takes."""
+    runs = ltr_runs(page)
+    backwards = [text for text, lines in runs if any(line != sorted(line) for line in lines)]
+    assert not backwards, f"{page.url}: drawn out of order: {backwards}"
+    runs_seen.extend(text for text, _ in runs)
+
+
+def test_every_arabic_equation_of_the_sample_courses_reads_left_to_right_in_written_order(site, phone, shots):
+    page = phone("ar-MA")
+    sign_in(page, site, "Hamza")
+    seen: list[str] = []
+    check = lambda page: read_in_written_order(page, seen)  # noqa: E731
+    for pack_id in ("numeracy", "digital-literacy"):
+        for lesson in site.lessons(pack_id, "ar"):
+            page.goto(f"{site.url}c/{pack_id}/{lesson.lesson_id}")
+            assert html_attrs(page) == ("ar", "rtl")
+            check(page)
+            if lesson.lesson_id == "discounts-and-prices":
+                page.screenshot(path=shots / "ar-maths-lesson.png", full_page=True)
+            if not lesson.has_quiz:
+                continue
+            quiz = site.quiz(pack_id, lesson.lesson_id, "ar")
+            page.goto(f"{site.url}c/{pack_id}/{lesson.lesson_id}/quiz?again=1")
+            if pack_id == "numeracy":                 # the whole quiz on one page, then every feedback
+                check(page)
+                for q in quiz.questions:
+                    if q.type != "description":
+                        answer(page, q)
+                page.locator("form button.next").click()
+                check(page)
+                if lesson.lesson_id == "budget":
+                    page.screenshot(path=shots / "ar-maths-feedback.png", full_page=True)
+            else:
+                answer_one_per_page(page, quiz, check=check)
+    assert {"40 × 2 = 80", "200 ÷ 10 = 20", "1/2 = 4/8", "site:gov.ma"} <= set(seen), sorted(set(seen))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -125,3 +126,18 @@ def test_killing_an_install_midway_leaves_the_previous_state(tmp_path, big_pack)
     assert done.returncode == 0, done.stderr
     db = open_db(d / "kit.db")
     assert db.execute("SELECT COUNT(*) FROM lessons").fetchone()[0] == 1500
+
+
+def test_build_warns_with_file_and_line_where_an_arabic_formula_is_unsure_and_still_builds(tmp_path):
+    course = tmp_path / "mini"
+    shutil.copytree(MINI, course)
+    lesson = course / "01-passwords.ar.md"
+    lesson.write_text(lesson.read_text(encoding="utf-8") + "\nاحسب 2 + 3 = ؟\n", encoding="utf-8")
+    line = len(lesson.read_text(encoding="utf-8").splitlines())
+    result = CliRunner().invoke(main, ["pack", "build", str(course), "-o", str(tmp_path / "packs"),
+                                       "--data", str(tmp_path / "d")])
+    assert result.exit_code == 0
+    assert result.output.splitlines()[0] == (
+        f"{lesson}:{line}: warning: the '=' next to '2 + 3' has neutral characters on both sides, so it may be "
+        "drawn on either side of the formula; move it into the formula or put words around it")
+    assert (tmp_path / "packs" / "mini-1.0.0.kitpack").exists()

@@ -87,3 +87,24 @@ def test_a_missing_file_is_a_usage_error(tmp_path: Path):
     result = kit("quiz", "check", str(tmp_path / "absent.gift"))
     assert result.exit_code == 2
     assert "does not exist" in result.output
+
+
+def test_an_arabic_quiz_warns_with_file_and_line_where_a_formula_is_unsure_and_still_passes(tmp_path: Path):
+    path = write(tmp_path, "01-x.ar.quiz.yml", "questions:\n"
+                 '  - {id: a, type: truefalse, text: "صحيح؟", answer: true}\n'
+                 "  - id: b\n    type: truefalse\n"
+                 '    text: "أرسل الرمز و200 درهم."\n'
+                 "    answer: false\n"
+                 '    feedback: {true: "لا.", false: "نعم: = 40 + 2."}\n')
+    result = kit("quiz", "check", path)
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[0] == (f"{path}:5: warning: the number in 'و200' touches an Arabic word; put a space between "
+                        "them, or the number may be drawn on the wrong side")
+    assert lines[1].startswith(f"{path}:7: warning: the '=' next to '40 + 2' has neutral characters on both sides")
+    assert lines[2] == f"OK {path}: 2 questions (2 truefalse)"
+
+
+def test_the_same_text_in_french_gets_no_warning(tmp_path: Path):
+    path = write(tmp_path, "01-x.fr.quiz.yml", 'questions:\n  - {id: b, type: truefalse, text: "= 40 + 2 et x200", answer: true}\n')
+    assert kit("quiz", "check", path).output == f"OK {path}: 1 question (1 truefalse)\n"

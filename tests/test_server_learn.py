@@ -89,10 +89,10 @@ def test_the_lesson_title_comes_before_its_minutes_and_goals(learner):
 
 def test_the_page_heading_is_the_title_the_learner_tapped_and_sections_come_below_it():
     from kit.content.render import render_lesson
-    html = render_lesson("# Votre téléphone\n\nTexte.\n\n## 1. Les mises à jour\n\nPlus.", "Protéger son smartphone")
+    html = render_lesson("# Votre téléphone\n\nTexte.\n\n## 1. Les mises à jour\n\nPlus.", "Protéger son smartphone", "fr")
     assert "<h1" not in html                                  # the page's only <h1> is the title
     assert html.startswith("<h2>Votre téléphone</h2>") and "<h3>1. Les mises à jour</h3>" in html
-    repeated = render_lesson("# Protéger  son *smartphone*\n\nTexte.", "Protéger son smartphone")
+    repeated = render_lesson("# Protéger  son *smartphone*\n\nTexte.", "Protéger son smartphone", "fr")
     assert repeated == "<p>Texte.</p>"                        # a first heading repeating the title goes
 
 

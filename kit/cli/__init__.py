@@ -12,7 +12,7 @@ import sys
 import click
 
 from ..core.config import DataDir
-from ..core.errors import ContentError, KitError
+from ..core.errors import ContentError, KitError, Problem
 
 data_option = click.option(
     "--data", "data", envvar="KIT_DATA", default="data", show_default=True,
@@ -27,6 +27,13 @@ def data_dir(data: str) -> DataDir:
 # 1 GB Raspberry Pi should not carry the Markdown renderer or the sync code in memory.
 COMMAND_MODULES = {"init": "core", "keys": "core", "pack": "pack", "quiz": "quiz", "serve": "serve",
                    "users": "users", "sync": "sync", "demo": "demo"}
+
+
+def echo_warnings(warnings: "list[Problem]") -> None:
+    """Print each warning as `file:line: warning: ...`, the way editors and CI read them."""
+    for w in warnings:
+        where = f"{w.path}:{w.line}" if w.line else w.path
+        click.echo(f"{where}: warning: {w.message}", err=True)
 
 
 class KitGroup(click.Group):

@@ -11,8 +11,9 @@ from ..core.errors import KitError
 from ..core.instance import init_instance, open_instance
 from ..core.keys import SigningKey, device_key
 from ..content.install import install_pack, list_packs, remove_pack, verify_pack
-from ..content.pack import build_pack
-from . import data_dir, data_option, main
+from ..content.course import load_course
+from ..content.pack import write_pack
+from . import data_dir, data_option, echo_warnings, main
 
 UNSIGNED_WARNING = ("WARNING: --allow-unsigned accepts packs that are unsigned or signed by an unknown key. "
                     "Anyone could have written them. Use it only for packs you built yourself.")
@@ -34,7 +35,9 @@ def pack_build(sources: tuple[Path, ...], output: Path, key: "Path | None", data
     """Check course folders and build each into a signed pack.
 
     Every problem is reported with file and line, and nothing is written while any remain.
-    The same source and key always give the same bytes.
+    Warnings (`file:line: warning: ...`, e.g. an Arabic formula whose operator may be drawn
+    on the wrong side) are printed too but do not stop the build. The same source and key
+    always give the same bytes.
 
     \b
     Example:
@@ -50,7 +53,9 @@ def pack_build(sources: tuple[Path, ...], output: Path, key: "Path | None", data
     failed = 0
     for source in sources:
         try:
-            path = build_pack(source, output, signer)
+            course = load_course(source)
+            echo_warnings(course.warnings)
+            path = write_pack(course, output, signer)
         except KitError as e:
             failed += 1
             for problem in getattr(e, "problems", []):

@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 
 from ..content.questions import NAMES
-from ..content.quiz import Quiz, load_quiz
-from . import main
+from ..content.quiz import Quiz, load_quiz, quiz_warnings
+from . import echo_warnings, main
 
 
 @main.group()
@@ -26,12 +26,16 @@ def quiz() -> None:
 def quiz_check(file: Path, as_json: bool) -> None:
     """Check FILE and report every problem with its line; exit 1 if there is any.
 
+    In a right-to-left quiz (`.ar.` in its name), warnings (`file:line: warning: ...`) say
+    where a formula cannot be isolated for sure; they do not change the exit code.
+
     \b
     Examples:
       kit quiz check content/numeracy/01-fractions.fr.quiz.yml
       kit quiz check quiz.gift --json
     """
     parsed = load_quiz(file)  # a QuizError lists every problem, and exits 1
+    echo_warnings(quiz_warnings(file, parsed))
     if as_json:
         click.echo(json.dumps(_as_json(parsed), ensure_ascii=False, indent=2))
     else:

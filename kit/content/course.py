@@ -2,7 +2,8 @@
 
 `load_course` returns a `Course` with every lesson rendered and every quiz parsed, or raises
 ContentError listing every problem with file and line: authors fix a course in one pass,
-not one error at a time.
+not one error at a time. Its `warnings` (file and line too) say where a right-to-left
+formula cannot be isolated for sure; they do not stop a build.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from pathlib import Path, PurePosixPath
 import yaml
 
 from ..core.errors import ContentError, Problem, QuizError
-from .quiz import Quiz, load_quiz
+from .bidi import doubts, is_rtl
+from .quiz import Quiz, load_quiz, quiz_warnings
 from .render import local_links, render_lesson
 
 LESSON_FILE = re.compile(r"^(?P<stem>(?P<num>\d+)-(?P<slug>[a-z0-9][a-z0-9-]*))\.(?P<lang>[a-z]{2})\.md$")
@@ -59,6 +61,7 @@ class Course:
     lessons: "dict[tuple[str, str], Lesson]" = field(default_factory=dict)   # by (lesson_id, lang)
     quizzes: "dict[tuple[str, str], Quiz]" = field(default_factory=dict)
     media: "dict[str, bytes]" = field(default_factory=dict)                 # by relative posix path
+    warnings: "list[Problem]" = field(default_factory=list)                 # in source order
 
     def settings(self) -> dict:
         return {"license": self.license, "authors": self.authors,
@@ -187,7 +190,9 @@ def _read_lesson(root: Path, path: Path, m: "re.Match[str]", course: Course, pro
     if not isinstance(order, int):
         problems.append(Problem(path, 2, "order must be a whole number"))
         order = int(m["num"])
-    html = render_lesson(body, str(title or ""))
+    html = render_lesson(body, str(title or ""), lang)
+    if is_rtl(lang):
+        course.warnings.extend(Problem(path, doubt.line_in(text, body_line), doubt.message) for doubt in doubts(html))
     for target in local_links(html):
         _check_link(root, path, body, body_line, target, problems)
     return Lesson(lesson_id, lang, order, str(title or ""), minutes, [str(o) for o in objectives], html, path.name)
@@ -241,6 +246,7 @@ def _read_quizzes(root: Path, course: Course, stems: dict, problems: list[Proble
             continue
         try:
             course.quizzes[key] = load_quiz(path)
+            course.warnings.extend(quiz_warnings(path, course.quizzes[key]))
         except QuizError as e:
             problems.extend(e.problems or [Problem(path, None, str(e))])
 

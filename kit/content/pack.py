@@ -26,7 +26,6 @@ a single byte is used.
 from __future__ import annotations
 
 import hashlib
-import html
 import io
 import json
 import re
@@ -40,9 +39,8 @@ from ..core.errors import PackError, QuizError
 from ..core.events import canonical_json
 from ..core.keys import PublicKey, SigningKey
 from .course import COURSE_ID, MEDIA_TYPES, SEMVER, UNSAFE_SVG, Course, load_course
-from .questions import type_of
-from .quiz import Quiz
-from .render import render_inline, sanitize
+from .quiz import Quiz, rendered_quiz
+from .render import sanitize
 
 FORMAT = 1
 SUFFIX = ".kitpack"
@@ -79,44 +77,19 @@ def course_members(course: Course) -> dict[str, bytes]:
             "id": lid, "lang": lang, "order": lesson.order, "title": lesson.title,
             "minutes": lesson.minutes, "objectives": lesson.objectives, "html": lesson.html})
     for (lid, lang), quiz in course.quizzes.items():
-        members[f"quizzes/{lid}.{lang}.json"] = _json(rendered_quiz(quiz).to_dict())
+        members[f"quizzes/{lid}.{lang}.json"] = _json(rendered_quiz(quiz, lang).to_dict())
     for rel, data in course.media.items():
         members[f"media/{rel}"] = data
     return members
 
 
-def rendered_quiz(quiz: Quiz) -> Quiz:
-    """The quiz with every text a learner reads turned into safe HTML, once, at build time.
-
-    Accepted short answers stay as written: the grader compares them with what is typed.
-    """
-    quiz = Quiz.from_dict(quiz.to_dict())  # a copy
-    for q in quiz.questions:
-        show = _html_renderer(q.format)
-        q.text, q.hint, q.general_feedback = show(q.text), show(q.hint), show(q.general_feedback)
-        q.feedback_true, q.feedback_false = show(q.feedback_true), show(q.feedback_false)
-        q.pairs = [(show(left), show(right)) for left, right in q.pairs]
-        q.distractors = [show(d) for d in q.distractors]
-        q.items = [show(i) for i in q.items]
-        for a in q.answers:
-            a.feedback = show(a.feedback)
-            if type_of(q).renders_answer_texts:
-                a.text = show(a.text)
-        q.format = "html"
-    return quiz
-
-
-def _html_renderer(fmt: str):
-    if fmt == "html":
-        return lambda text: sanitize(text) if text else ""
-    if fmt == "markdown":
-        return lambda text: render_inline(text) if text else ""
-    return lambda text: html.escape(text).replace("\n", "<br>") if text else ""  # plain, moodle
-
-
 def build_pack(source: Path, out_dir: Path, key: SigningKey) -> Path:
     """Check a course folder and write `<out_dir>/<id>-<version>.kitpack`, signed by `key`."""
-    course = load_course(Path(source))
+    return write_pack(load_course(Path(source)), out_dir, key)
+
+
+def write_pack(course: Course, out_dir: Path, key: SigningKey) -> Path:
+    """Write a checked course's pack, `<out_dir>/<id>-<version>.kitpack`, signed by `key`."""
     data = pack_bytes(course, key)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -308,7 +281,7 @@ def _parse_contents(contents: dict, manifest: dict, manifest_bytes: bytes, signe
                 pack.lessons.append(_lesson(name, path, json.loads(data)))
             elif path.startswith("quizzes/"):
                 lid, lang = PurePosixPath(path).stem.rsplit(".", 1)
-                pack.quizzes[(lid, lang)] = rendered_quiz(Quiz.from_dict(json.loads(data))).to_dict()
+                pack.quizzes[(lid, lang)] = rendered_quiz(Quiz.from_dict(json.loads(data)), None).to_dict()
             elif path.startswith("media/"):
                 pack.media[path[len("media/"):]] = _media(name, path, data)
     except KeyError as e:

@@ -59,8 +59,9 @@ def accepts(a: Answer, number: float) -> bool:
     return a.min is not None and a.max is not None and a.min <= number <= a.max
 
 
-# Arabic decimal separator and thousands separator, then the spaces people put between thousands.
-_NUMBER_MARKS = str.maketrans({"\u066b": ".", "\u066c": None, " ": None, "\u00a0": None,
+# Arabic decimal separator, Arabic comma (typed for a decimal comma) and thousands separator,
+# then the spaces people put between thousands.
+_NUMBER_MARKS = str.maketrans({"\u066b": ".", "\u060c": ",", "\u066c": None, " ": None, "\u00a0": None,
                                "\u202f": None, "'": None})
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$")
 # A unit typed after the number ("150 DH", "150 درهم", "3 kg", "20 €") is not part of the answer.
@@ -68,7 +69,7 @@ _UNIT = re.compile(r"(?<=[\d\s.,])\s*(?:[^\W\d_]{1,12}\.?|[€$£])$")
 
 
 def parse_number(response: Any) -> float | None:
-    """Read a typed number: "0,25", " 25 % ", "٣٫٥", "1 000" and "-2e3" all work; None if not a number.
+    """Read a typed number: "0,25", " 25 % ", "٣٫٥", "٣،٥", "1 000" and "-2e3" all work; None if not a number.
 
     A lone comma is a decimal comma, as in French and Arabic: "1,5" is one and a half.
     """

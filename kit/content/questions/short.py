@@ -1,9 +1,11 @@
 """Short answer: a typed word or phrase, compared with the accepted answers once case, accents
-and Arabic diacritics are folded away; a "*" in an accepted answer stands for any text."""
+and Arabic diacritics are folded away, and numbers read as learners type them ("5 / 7" is
+"5/7", "3,5" is "3.5", "٥/٧" is "5/7"); a "*" in an accepted answer stands for any text."""
 
 from __future__ import annotations
 
 import random
+import re
 from typing import Any
 
 from ...core.textfold import fold
@@ -33,19 +35,31 @@ def check(q: Question, say: Say) -> None:
     check_full_credit(q, say)
 
 
+# A fraction's bar with the spaces a phone keyboard puts around it, and a decimal mark between
+# digits: the comma of French and Arabic, the Arabic decimal separator, the Arabic comma.
+_FRACTION_BAR = re.compile(r"\s*[/\u2044\u2215]\s*")
+_DECIMAL_MARK = re.compile(r"(?<=\d)[,\u066b\u060c](?=\d)")
+
+
+def answer_form(text: str) -> str:
+    """The text as compared: folded (so Arabic-Indic digits are digits), fraction bars without
+    spaces, a dot for every decimal mark."""
+    return _DECIMAL_MARK.sub(".", _FRACTION_BAR.sub("/", fold(text)))
+
+
 def grade(q: Question, response: Any) -> tuple[float, list[str]]:
     """response: the typed text."""
     if not isinstance(response, str) or not fold(response):
         return 0.0, []
-    typed = fold(response)
+    typed = answer_form(response)
     return best([a for a in q.answers if matches(a.text, typed)])
 
 
 def matches(text: str, typed: str) -> bool:
-    """Whether folded `typed` is the answer `text`, where (as in Moodle) each "*" stands for
-    any run of characters. The pieces between stars are found in order, each as early as
-    possible: a regex of ".*" would backtrack for minutes on "*a*a*a*b*" against a long text."""
-    pieces = fold(text).split("*")
+    """Whether `typed`, in its answer form, is the answer `text`, where (as in Moodle) each "*"
+    stands for any run of characters. The pieces between stars are found in order, each as
+    early as possible: a regex of ".*" would backtrack for minutes on "*a*a*a*b*" against a long text."""
+    pieces = answer_form(text).split("*")
     if len(pieces) == 1:
         return typed == pieces[0]
     first, *middle, last = pieces
