@@ -31,6 +31,8 @@ def N_(message: str) -> str:
 
 MISSING = N_("Answer this question to go on.")
 LIST_MISSING = N_("Choose an answer in every list.")
+RIGHT_ORDER = N_("The right order:")
+RIGHT_PAIRS = N_("The right pairs:")
 
 
 # ---------------------------------------------------------------------------------------- model
@@ -120,6 +122,16 @@ def _answer_from_dict(d: dict) -> Answer:
     return Answer(text=str(d.get("text", "")), credit=float(d.get("credit", 0.0)),
                   feedback=str(d.get("feedback", "")), value=number("value"),
                   tolerance=float(d.get("tolerance", 0.0)), min=number("min"), max=number("max"))
+
+
+@dataclass(frozen=True)
+class Solution:
+    """The right answer, shown after a wrong one: a heading (a message id the web translates)
+    and the lines under it, as plain text, numbered when their order is the answer."""
+
+    title: str
+    lines: list[str]
+    numbered: bool = False
 
 
 @dataclass
@@ -282,6 +294,8 @@ class QuestionType:
     # a recorded response that is not typed text, as lines of plain text ("True", "Wi-Fi: sans fil")
     describe: Callable[[Question, Any, Translate], "list[str]"] = _nothing_to_describe
     renders_answer_texts: bool = False  # its answers' texts are shown, so a pack renders them
+    # the right answer as a list, for the feedback after a wrong one (never on a question page)
+    solution: "Callable[[Question], Solution] | None" = None
 
     @property
     def answerable(self) -> bool:
