@@ -1,4 +1,4 @@
-"""Matching: a select list beside each left-hand text, offering every right-hand text (and
+"""Matching: a list of choices (radio buttons) under each left-hand text, offering every right-hand text (and
 distractors) in an order that gives nothing away; each pair matched right earns its share."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ import random
 from typing import Any
 
 from ...core.textfold import fold
-from .model import LIST_MISSING, RIGHT_PAIRS, Fields, FormData, GiftPart, Question, QuestionType, Say, Translate, is_index, \
-    is_index_list, plain_text, read_lists, Solution, swap_neighbours
+from .model import LIST_MISSING, RIGHT_PAIRS, Fields, FormData, GiftPart, Question, QuestionType, Say, Solution, \
+    Translate, is_index, is_index_list, plain_text, read_lists, swap_neighbours
 
 
 def choices(q: Question) -> list[str]:

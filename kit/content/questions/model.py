@@ -210,7 +210,7 @@ def read_typed(q: Question, form: FormData, seed: str = "") -> tuple[Any, str]:
 
 
 def read_lists(q: Question, form: FormData, count: int) -> list[int] | None:
-    """The index chosen in each of `count` select lists (matching, ordering); None if one is
+    """The index chosen in each of `count` lists of choices (matching, ordering); None if one is
     left empty (then say LIST_MISSING)."""
     values = [form_position(form.get(f"{field_name(q)}-{i}", "")) for i in range(count)]
     return values if None not in values else None

@@ -9,8 +9,8 @@ import random
 from typing import Any
 
 from ...core.textfold import fold
-from .model import LIST_MISSING, N_, RIGHT_ORDER, Fields, FormData, Question, QuestionType, Say, Translate, is_index, \
-    is_permutation, plain_text, read_lists, Solution, swap_neighbours
+from .model import LIST_MISSING, N_, RIGHT_ORDER, Fields, FormData, Question, QuestionType, Say, Solution, Translate, \
+    is_index, is_permutation, plain_text, read_lists, swap_neighbours
 
 
 def shown_order(q: Question, seed: str) -> list[int]:
