@@ -35,7 +35,9 @@ STEP_TIMEOUT_MS = 10_000
 
 # One learner per test, so that no test sees another's progress.
 PINS = {"Amina": "4821", "Karim": "1357", "Yasmine": "2468", "Omar": "9753",
-        "Sara": "8642", "Nadia": "3141", "Leila": "2718", "Hamza": "5173"}
+        "Sara": "8642", "Nadia": "3141", "Leila": "2718", "Hamza": "5173", "Salma": "8306",
+        "Youssef": "3907", "Zineb": "6284",
+        "Imane": "4096", "Rachid": "7315"}
 
 
 @dataclass
@@ -160,8 +162,14 @@ def html_attrs(page) -> tuple[str, str]:
 
 
 def label(html: str) -> str:
-    """The text a select's option shows for a piece of quiz HTML."""
+    """The text a choice shows for a piece of quiz HTML."""
     return " ".join(Markup(html).striptags().split())
+
+
+def pick(page, field: str, html: str) -> None:
+    """Tick, in the radio list of `field` (a matching or ordering slot), the choice showing `html`."""
+    choices = page.locator(f'label.opt:has(input[name="{field}"])')
+    choices.filter(has=page.get_by_text(label(html), exact=True)).locator("input").check()
 
 
 def answer(page, q: Question, right: bool = True) -> None:
@@ -184,12 +192,11 @@ def answer(page, q: Question, right: bool = True) -> None:
     elif q.type == "matching":
         rights = [r for _, r in q.pairs]
         for i in range(len(q.pairs)):
-            pick = rights[i] if right else rights[(i + 1) % len(rights)]
-            page.locator(f'select[name="{name}-{i}"]').select_option(label=label(pick))
+            pick(page, f"{name}-{i}", rights[i] if right else rights[(i + 1) % len(rights)])
     elif q.type == "ordering":
         order = q.items if right else list(reversed(q.items))
         for slot, item in enumerate(order):
-            page.locator(f'select[name="{name}-{slot}"]').select_option(label=label(item))
+            pick(page, f"{name}-{slot}", item)
     elif q.type == "essay":
         page.locator(f'textarea[name="{name}"]').fill("Une réponse pour mon enseignant.")
     else:

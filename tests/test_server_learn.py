@@ -23,13 +23,23 @@ def events(inst, learner, kind):
     return [e for e in learner_events(inst.db, learner.learner.id) if e.kind == kind]
 
 
+def offered(html: str, field: str) -> dict:
+    """{text: value} of the radio list a page shows for one field (a matching or ordering slot)."""
+    return {t: v for v, t in re.findall(rf'<input type="radio" name="{field}" value="(\d+)"[^>]*> <span>([^<]+)</span>',
+                                        html)}
+
+
+def right_order(html: str) -> dict:
+    """The mini course's ordering answered right: items are shown shuffled, so find where each went."""
+    shown = offered(html, "a-order-0")
+    return {f"a-order-{i}": shown[item] for i, item in enumerate(["1/4", "1/2", "3/4"])}
+
+
 def right_answers(html: str) -> dict:
     """The right answer of whichever mini-course question the page asks."""
     q = hidden(html, "question")
-    if q == "order":            # items are shown shuffled: find where each one went
-        shown = dict((t, v) for v, t in re.findall(r'<option value="(\d+)"[^>]*>([^<]+)</option>',
-                                                   html.split('name="a-order-0"')[1].split("</select>")[0]))
-        return {f"a-order-{i}": shown[item] for i, item in enumerate(["1/4", "1/2", "3/4"])}
+    if q == "order":
+        return right_order(html)
     return {"single": {"a-single": "1"}, "multi": {"a-multi": ["0", "2"]}, "tf": {"a-tf": "true"},
             "short": {"a-short": " ELEVE "}, "num": {"a-num": "٢٠"},
             "match": {"a-match-0": "1", "a-match-1": "0"},   # choices sorted: 25%, 50%
@@ -150,7 +160,7 @@ def test_every_question_type_is_graded_on_the_server(learner, inst):
     assert answers["order"]["response"] == [0, 1, 2] and answers["match"]["response"] == [1, 0]
     assert answers["tf"]["response"] is True and answers["num"]["lang"] == "fr"
     result = learner.get(QUIZ, headers={"Accept-Language": "en"})
-    assert "7 out of 7" in result.text and "Passed!" in result.text
+    assert "You got 7 of 7 right" in result.text and "Passed!" in result.text
 
 
 def test_a_wrong_answer_gets_the_packs_feedback(learner, inst):
@@ -200,7 +210,7 @@ def test_mastery_comes_after_m_passed_attempts(learner):
     pass_quiz(learner)
     first = learner.get(QUIZ, headers={"Accept-Language": "en"})
     assert "You have mastered" not in first.text
-    assert "Tries passed: 1 of the last 3 · needed to master the quiz: 2" in first.text
+    assert "To master this quiz, pass it 2 times. Passed so far: 1." in first.text
     again = learner.get(QUIZ + "?again=1")
     assert hidden(again.text, "question") == "single"
     pass_quiz(learner)
@@ -213,7 +223,7 @@ def test_mastery_comes_after_m_passed_attempts(learner):
 def test_a_failed_pass_does_not_count_towards_mastery(learner):
     pass_quiz(learner, wrong={"single"})            # 6 of 7 = 86 %: still passed
     result = learner.get(QUIZ, headers={"Accept-Language": "en"})
-    assert "6 out of 7" in result.text and "Passed!" in result.text
+    assert "You got 6 of 7 right" in result.text and "Passed!" in result.text
 
 
 def test_continue_goes_back_to_a_quiz_left_in_the_middle(learner):
@@ -231,16 +241,14 @@ def test_the_whole_quiz_on_one_page_when_the_course_says_so(learner, inst):
     fields = {"csrf": csrf_of(page), **{f"t-{q}": t for q, t in tokens.items()}}
     for q in tokens:
         if q == "order":
-            block = page.split('name="a-order-0"')[1].split("</select>")[0]
-            shown = dict((t, v) for v, t in re.findall(r'<option value="(\d+)"[^>]*>([^<]+)</option>', block))
-            fields.update({f"a-order-{i}": shown[item] for i, item in enumerate(["1/4", "1/2", "3/4"])})
+            fields.update(right_order(page))
         else:
             fields.update(right_answers(f'name="question" value="{q}"'))
     partial = learner.post(QUIZ, data={k: v for k, v in fields.items() if k != "a-tf"})
     assert partial.status_code == 400 and events(inst, learner, "quiz.answer") == []
     assert 'value="ELEVE"' in partial.text or "ELEVE" in partial.text   # answers kept
     result = learner.post(QUIZ, data=fields, headers={"Accept-Language": "en"})
-    assert result.status_code == 200 and "7 out of 7" in result.text
+    assert result.status_code == 200 and "You got 7 of 7 right" in result.text
     assert len(events(inst, learner, "quiz.answer")) == 8
     learner.post(QUIZ, data=fields)
     assert len(events(inst, learner, "quiz.answer")) == 8
@@ -320,3 +328,147 @@ def test_a_token_copied_from_a_classmates_form_cannot_block_or_reveal_their_answ
     assert len(events(inst, learner, "lesson.read")) == 1
     assert [e.body["response"] for e in events(inst, learner, "quiz.answer")] == [1]
     assert [e.body["response"] for e in learner_events(inst.db, bilal.id) if e.kind == "quiz.answer"] == [0]
+
+
+# --- a 12-year-old on a cracked phone gets through a quiz alone ---------------------------------
+
+def reach(client, qid: str) -> str:
+    """The one-per-page quiz's page for question `qid`, the questions before it answered right."""
+    page = client.get(QUIZ).text
+    while hidden(page, "question") != qid:
+        answer(client, page, right_answers(page))
+        page = client.get(QUIZ).text
+    return page
+
+
+def feedback_section(html: str) -> str:
+    return re.search(r'<section class="fb[^"]*">.*?</section>', html, re.S).group(0)
+
+
+def coloured(html: str) -> list[str]:
+    """The opening tags of an HTML piece that carry a colour class (good, bad, part)."""
+    return [tag for tag, classes in re.findall(r'(<\w+[^>]*class="([^"]*)"[^>]*>)', html)
+            if {"good", "bad", "part"} & set(classes.split())]
+
+
+def test_only_the_verdict_line_of_the_feedback_is_coloured_and_it_says_right_or_wrong(learner):
+    page = learner.get(QUIZ).text
+    wrong = feedback_section(answer(learner, page, {"a-single": "0"}).text)
+    assert coloured(wrong) == ['<p class="verdict bad">']
+    assert re.search(r'<p class="verdict bad">✗ ', wrong)          # not by colour alone
+    right = feedback_section(answer(learner, reach(learner, "multi"), {"a-multi": ["0", "2"]}).text)
+    assert coloured(right) == ['<p class="verdict good">'] and '<p class="verdict good">✓ ' in right
+
+
+def test_the_score_counts_the_answers_fully_right_and_says_the_mastery_rule_in_plain_words(learner):
+    page = reach(learner, "num")
+    answer(learner, page, {"a-num": "19"})                          # half the credit
+    page = learner.get(QUIZ).text
+    while 'name="question"' in page:
+        answer(learner, page, right_answers(page))
+        page = learner.get(QUIZ).text
+    en = text(learner.get(QUIZ, headers={"Accept-Language": "en"}))
+    assert "You got 6 of 7 right" in en and "6.5" not in en          # part credit stays out of the headline
+    assert "Partly right answers count too: your score is 93%." in en
+    assert "To master this quiz, pass it 2 times. Passed so far: 1." in en
+    fr = text(learner.get(QUIZ, headers={"Accept-Language": "fr"}))
+    assert "6 bonnes réponses sur 7" in fr and "6,5" not in fr
+    assert "Pour maîtriser ce quiz, réussissez-le 2\u00a0fois. Déjà réussi\u00a0: 1\u00a0fois." in fr
+    learner.get("/lang/ar")
+    ar = text(learner.get(QUIZ))
+    assert "6 إجابات صحيحة من أصل 7" in ar and "انجح فيه مرتين" in ar
+
+
+def test_the_score_and_mastery_sentences_agree_with_their_numbers_in_french_and_arabic(app):
+    from kit.server.i18n import load_catalogs
+    got = "You got %(num)d of %(total)s right"
+    cat = load_catalogs()
+    fr, ar = cat["fr"].ngettext, cat["ar"].ngettext
+    assert [fr(got, got, n) % {"num": n, "total": 5} for n in (1, 2)] == \
+        ["1 bonne réponse sur 5", "2 bonnes réponses sur 5"]
+    assert [ar(got, got, n) % {"num": n, "total": 12} for n in (1, 2, 3, 11)] == \
+        ["إجابة صحيحة واحدة من أصل 12", "إجابتان صحيحتان من أصل 12", "3 إجابات صحيحة من أصل 12",
+         "11 إجابة صحيحة من أصل 12"]
+    missing = ("%(num)d question is not answered yet:", "%(num)d questions are not answered yet:")
+    assert [ar(*missing, n) % {"num": n} for n in (1, 2, 6)] == \
+        ["سؤال واحد بلا إجابة بعد:", "سؤالان بلا إجابة بعد:", "6 أسئلة بلا إجابة بعد:"]
+
+
+def test_every_passed_attempt_shows_a_star_and_mastery_its_own_medal(learner):
+    pass_quiz(learner)                                              # 100 %: passed, not mastered yet
+    first = learner.get(QUIZ, headers={"Accept-Language": "en"}).text
+    assert re.search(r'<p class="verdict good"><span class="star">★</span> Passed!', first)
+    assert 'class="medal"' not in first and '<p class="stars" aria-hidden="true">★☆</p>' in first
+    pass_quiz(learner)
+    second = learner.get(QUIZ, headers={"Accept-Language": "en"}).text
+    assert '<span class="star">★</span> Passed!' in second
+    assert '<span class="medal">★</span> You have mastered this quiz!' in second
+    pass_quiz(learner, wrong={"single"})                            # 86 %: still a star
+    assert '<span class="star">★</span>' in learner.get(QUIZ).text
+
+
+def test_a_failed_attempt_shows_no_star_and_what_is_needed(learner):
+    page = learner.get(QUIZ + "?again=1").text
+    while 'name="question"' in page:
+        q = hidden(page, "question")
+        answer(learner, page, {"a-single": "0"} if q == "single" else
+               {"a-tf": "false"} if q == "tf" else right_answers(page))
+        page = learner.get(QUIZ).text
+    result = learner.get(QUIZ, headers={"Accept-Language": "en"}).text
+    assert "You got 5 of 7 right" in result and "★" not in result.split('class="stars"')[0]
+    assert "Not passed yet: you need 80%, you have 71%." in result
+
+
+def test_after_a_wrong_ordering_or_matching_the_right_order_and_pairs_are_listed(learner):
+    page = reach(learner, "match")
+    assert 'class="key"' not in page
+    matched = answer(learner, page, {"a-match-0": "0", "a-match-1": "1"}).text   # both swapped
+    assert '<ul class="key"><li>1/2: 50%</li><li>1/4: 25%</li></ul>' in matched
+    page = learner.get(QUIZ).text
+    assert 'class="key"' not in page                                # never before answering
+    shown = offered(page, "a-order-0")
+    ordered = answer(learner, page, {f"a-order-{i}": shown[item] for i, item in enumerate(["3/4", "1/2", "1/4"])})
+    assert '<ol class="key"><li>1/4</li><li>1/2</li><li>3/4</li></ol>' in ordered.text
+    pass_quiz(learner)                                              # right answers: no list
+    assert 'class="key"' not in learner.get(QUIZ).text
+
+
+def test_ordering_lists_start_empty_and_a_check_that_leaves_one_empty_is_refused(learner, inst):
+    page = reach(learner, "order")
+    for slot in range(3):
+        block = re.findall(rf'<input type="radio" name="a-order-{slot}"[^>]*>', page)
+        assert len(block) == 3 and not any("checked" in tag for tag in block)
+    shown = offered(page, "a-order-0")
+    resp = answer(learner, page, {"a-order-0": shown["1/4"], "a-order-1": shown["1/2"]})
+    assert resp.status_code == 400 and "Choisissez une réponse dans chaque liste." in text(resp)
+    assert [e.body["question"] for e in events(inst, learner, "quiz.answer")][-1] == "match"
+    kept = re.findall(r'<input type="radio" name="a-order-\d" value="\d+" checked>', resp.text)
+    assert len(kept) == 2                                           # what was chosen stays chosen
+
+
+def test_matching_and_ordering_show_every_choice_whole_not_cut_inside_a_select(learner):
+    for qid, field, texts in [("match", "a-match-0", ["25%", "50%"]), ("order", "a-order-2", ["1/4", "1/2", "3/4"])]:
+        page = reach(learner, qid)
+        assert "<select" not in page
+        assert sorted(offered(page, field)) == sorted(texts)
+        answer(learner, page, right_answers(page))
+
+
+def test_an_incomplete_whole_quiz_says_at_the_top_what_is_missing_numbered_and_keeps_answers(learner, inst):
+    inst.db.execute("UPDATE packs SET settings = json_set(settings, '$.quiz_display', 'all') WHERE id = 'mini'")
+    page = learner.get(QUIZ).text
+    ids = ["single", "multi", "tf", "short", "num", "match", "order", "essay"]
+    for n, q in enumerate(ids, 1):
+        assert f'<fieldset class="q" id="q-{q}">\n<legend><span class="qn">Question {n}</span>' in page
+    fields = {"csrf": csrf_of(page), **{f"t-{q}": hidden(page, f"t-{q}") for q in ids},
+              "a-single": "1", "a-short": "élève", "a-match-0": "1"}
+    resp = learner.post(QUIZ, data=fields, headers={"Accept-Language": "en"})
+    assert resp.status_code == 400 and events(inst, learner, "quiz.answer") == []
+    summary = resp.text.split("<main>")[1].split('<fieldset class="q"')[0]   # above the first question
+    assert "6 questions are not answered yet:" in summary
+    links = re.findall(r'<a href="#q-(\w+)">(\d+)</a>', summary)
+    assert links == [("multi", "2"), ("tf", "3"), ("num", "5"), ("match", "6"), ("order", "7"), ("essay", "8")]
+    assert all(f'id="q-{q}"' in resp.text for q, _n in links)
+    assert '<input type="radio" name="a-single" value="1" checked>' in resp.text
+    assert 'value="élève"' in resp.text
+    assert '<input type="radio" name="a-match-0" value="1" checked>' in resp.text

@@ -59,6 +59,7 @@ class Attempt:
     complete: bool
     score: float                      # sum of credits of the graded questions answered
     out_of: int                       # number of graded questions
+    right: int = 0                    # graded questions answered fully right (no part credit)
 
     @property
     def fraction(self) -> float:
@@ -188,7 +189,8 @@ def attempts(answers: Sequence[Answer], outline: QuizOutline) -> list[Attempt]:
     found = [{answers[i].question: answers[i] for i in p} for p in passes([a.question for a in answers], outline)]
     return [Attempt(p, wanted <= p.keys(),
                     sum(max(0.0, min(1.0, a.credit)) for q, a in p.items() if q in graded),
-                    len(graded)) for p in found]
+                    len(graded), sum(1 for q, a in p.items() if q in graded and a.correct is True))
+            for p in found]
 
 
 def quiz_progress(events: Iterable[Event], pack: str, lesson: str, outline: QuizOutline) -> QuizProgress:

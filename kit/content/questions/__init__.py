@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from . import description, essay, matching, multiple, numeric, ordering, short, single, truefalse
-from .model import FORMATS, FULL, Found, FormData, Grade, Question, QuestionType, Translate
+from .model import FORMATS, FULL, Found, FormData, Grade, Question, QuestionType, Solution, Translate
 
 # In the order authors meet them (docs/course-format.md, `kit quiz check`).
 TYPES: tuple[QuestionType, ...] = (single.TYPE, multiple.TYPE, truefalse.TYPE, short.TYPE, numeric.TYPE,
@@ -97,3 +97,10 @@ def describe(question: Question, response: Any, translate: Translate = str) -> l
         return [response]
     qtype = type_named(question.type)
     return qtype.describe(question, response, translate) if qtype else []
+
+
+def solution(question: Question) -> "Solution | None":
+    """The right answer as a list (the right order, the right pairs), for the feedback after
+    a wrong answer; None for the types whose feedback says it in words."""
+    qtype = type_named(question.type)
+    return qtype.solution(question) if qtype and qtype.solution else None

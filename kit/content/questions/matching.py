@@ -1,4 +1,4 @@
-"""Matching: a select list beside each left-hand text, offering every right-hand text (and
+"""Matching: a list of choices (radio buttons) under each left-hand text, offering every right-hand text (and
 distractors) in an order that gives nothing away; each pair matched right earns its share."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ import random
 from typing import Any
 
 from ...core.textfold import fold
-from .model import LIST_MISSING, Fields, FormData, GiftPart, Question, QuestionType, Say, Translate, is_index, \
-    is_index_list, plain_text, read_lists, swap_neighbours
+from .model import LIST_MISSING, RIGHT_PAIRS, Fields, FormData, GiftPart, Question, QuestionType, Say, Solution, \
+    Translate, is_index, is_index_list, plain_text, read_lists, swap_neighbours
 
 
 def choices(q: Question) -> list[str]:
@@ -92,6 +92,10 @@ def describe(q: Question, response: Any, translate: Translate) -> list[str]:
             if is_index(i, len(offered))]
 
 
+def solution(q: Question) -> Solution:
+    return Solution(RIGHT_PAIRS, [f"{plain_text(left)}: {plain_text(right)}" for left, right in q.pairs])
+
+
 def demo_right(q: Question) -> list[int]:
     offered = choices(q)
     return [offered.index(right) for _, right in q.pairs]
@@ -104,4 +108,4 @@ def demo_wrong(q: Question, rng: random.Random) -> list[int]:
 TYPE = QuestionType("matching", check, yaml_keys=frozenset({"pairs", "distractors"}),
                     yaml_text_keys=frozenset({"left", "right", "distractors"}), read_yaml=read_yaml,
                     from_gift=from_gift, grade=grade, view=view, read_form=read_form, describe=describe,
-                    demo_right=demo_right, demo_wrong=demo_wrong)
+                    demo_right=demo_right, demo_wrong=demo_wrong, solution=solution)

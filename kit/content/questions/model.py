@@ -31,6 +31,8 @@ def N_(message: str) -> str:
 
 MISSING = N_("Answer this question to go on.")
 LIST_MISSING = N_("Choose an answer in every list.")
+RIGHT_ORDER = N_("The right order:")
+RIGHT_PAIRS = N_("The right pairs:")
 
 
 # ---------------------------------------------------------------------------------------- model
@@ -133,6 +135,16 @@ def _answer_from_dict(d: dict) -> Answer:
                   tolerance=float(d.get("tolerance", 0.0)), min=number("min"), max=number("max"))
 
 
+@dataclass(frozen=True)
+class Solution:
+    """The right answer, shown after a wrong one: a heading (a message id the web translates)
+    and the lines under it, as plain text, numbered when their order is the answer."""
+
+    title: str
+    lines: list[str]
+    numbered: bool = False
+
+
 @dataclass
 class Grade:
     """The outcome of one answer: what it earns and what the learner is told."""
@@ -209,7 +221,7 @@ def read_typed(q: Question, form: FormData, seed: str = "") -> tuple[Any, str]:
 
 
 def read_lists(q: Question, form: FormData, count: int) -> list[int] | None:
-    """The index chosen in each of `count` select lists (matching, ordering); None if one is
+    """The index chosen in each of `count` lists of choices (matching, ordering); None if one is
     left empty (then say LIST_MISSING)."""
     values = [form_position(form.get(f"{field_name(q)}-{i}", "")) for i in range(count)]
     return values if None not in values else None
@@ -293,6 +305,8 @@ class QuestionType:
     # a recorded response that is not typed text, as lines of plain text ("True", "Wi-Fi: sans fil")
     describe: Callable[[Question, Any, Translate], "list[str]"] = _nothing_to_describe
     renders_answer_texts: bool = False  # its answers' texts are shown, so a pack renders them
+    # the right answer as a list, for the feedback after a wrong one (never on a question page)
+    solution: "Callable[[Question], Solution] | None" = None
 
     @property
     def answerable(self) -> bool:

@@ -9,8 +9,8 @@ import random
 from typing import Any
 
 from ...core.textfold import fold
-from .model import LIST_MISSING, N_, Fields, FormData, Question, QuestionType, Say, Translate, is_index, \
-    is_permutation, plain_text, read_lists, swap_neighbours
+from .model import LIST_MISSING, N_, RIGHT_ORDER, Fields, FormData, Question, QuestionType, Say, Solution, Translate, \
+    is_index, is_permutation, plain_text, read_lists, swap_neighbours
 
 
 def shown_order(q: Question, seed: str) -> list[int]:
@@ -77,6 +77,10 @@ def describe(q: Question, response: Any, translate: Translate) -> list[str]:
     return [plain_text(q.items[i]) for i in response if is_index(i, len(q.items))]
 
 
+def solution(q: Question) -> Solution:
+    return Solution(RIGHT_ORDER, [plain_text(item) for item in q.items], numbered=True)
+
+
 def demo_right(q: Question) -> list[int]:
     return list(range(len(q.items)))
 
@@ -87,4 +91,4 @@ def demo_wrong(q: Question, rng: random.Random) -> list[int]:
 
 TYPE = QuestionType("ordering", check, describe=describe, yaml_keys=frozenset({"items"}),
                     yaml_text_keys=frozenset({"items"}), read_yaml=read_yaml, grade=grade, view=view,
-                    read_form=read_form, demo_right=demo_right, demo_wrong=demo_wrong)
+                    read_form=read_form, demo_right=demo_right, demo_wrong=demo_wrong, solution=solution)

@@ -147,3 +147,9 @@ def read_response(q: Question, form: MultiDict, seed: str) -> "tuple[object, str
 def describe(q: Question, response: object) -> list[str]:
     """A recorded response as plain lines of text, to show the learner what they answered."""
     return questions.describe(q, response, _)
+
+
+@bp.app_template_global("solution")
+def solution(q: Question) -> "questions.Solution | None":
+    """The right order or pairs, for the feedback after a wrong answer (never a question page)."""
+    return questions.solution(q)
