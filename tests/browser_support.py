@@ -35,7 +35,7 @@ STEP_TIMEOUT_MS = 10_000
 
 # One learner per test, so that no test sees another's progress.
 PINS = {"Amina": "4821", "Karim": "1357", "Yasmine": "2468", "Omar": "9753",
-        "Sara": "8642", "Nadia": "3141", "Leila": "2718", "Hamza": "5173", "Salma": "8306",
+        "Sara": "8642", "Nadia": "3141", "Leila": "2718", "Hamza": "5173", "Salma": "8306", "Anas": "6402",
         "Youssef": "3907", "Zineb": "6284",
         "Imane": "4096", "Rachid": "7315"}
 

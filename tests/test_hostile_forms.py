@@ -91,3 +91,24 @@ def test_no_field_of_the_sign_in_forms_gives_a_500(client, inst, hostile):
                      ["name", "pin", "pin2"], sample)
     for value in sample:
         assert client.get("/signin/code", query_string={"code": value}).status_code < 500
+
+
+def test_no_field_of_the_staff_forms_gives_a_500(admin, inst, hostile):
+    """The admin's forms: a class, a learner, a code, a coach, an account; and staff sign-in."""
+    from kit.core import roster
+    klass = roster.create_class(inst.db, "CM1 A", login="pin")
+    learner = roster.add_learner(inst.db, klass.id, "Omar", pin="1234")
+    csrf = csrf_of(admin.get("/staff/classes/new").text)
+    sample = ODD_NUMBERS + hostile[:: max(1, len(hostile) // 40)]
+    forms = [
+        ("/staff/classes/new", {"name": "CE1", "code": "4455", "login": "pin", "self_register": "on"}),
+        (f"/staff/class/{klass.id}/learners", {"name": "Ali", "pin": "1234", "p0": "cat", "p1": "sun", "p2": "tree"}),
+        (f"/staff/learner/{learner.id}/code", {"pin": "4321", "p0": "cat", "p1": "sun", "p2": "tree"}),
+        (f"/staff/class/{klass.id}/coaches", {"username": "nobody"}),
+        (f"/staff/class/{klass.id}/coaches/remove", {"username": "nobody"}),
+        ("/staff/accounts", {"username": "prof2", "password": "a long enough password", "role": "coach"}),
+    ]
+    for url, fields in forms:
+        assert_never_500(admin, url, {"csrf": csrf, **fields}, list(fields), sample)
+    assert_never_500(admin, "/staff/signin", {"csrf": csrf, "username": "head", "password": "x" * 12},
+                     ["username", "password", "next"], sample)
