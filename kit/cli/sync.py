@@ -13,7 +13,8 @@ from pathlib import Path
 
 import click
 
-from ..core.errors import BundleError
+from ..core.errors import BundleError, TrustError
+from ..core.regularfiles import SMALL_FILE, read_text
 from ..core.instance import Instance, open_instance
 from ..sync import enrol as enrolment
 from ..sync import peers
@@ -166,7 +167,7 @@ def enrol_cmd(file, as_role, export_to, new_code, hub_url, code, data) -> None:
         elif file:
             if not as_role:
                 raise click.UsageError("say what the other side is: --as school or --as hub")
-            other = enrolment.parse_enrolment(file.read_text(encoding="utf-8", errors="replace"), str(file))
+            other = enrolment.parse_enrolment(read_text(file, SMALL_FILE, TrustError), str(file))
             added = enrolment.accept(inst.db, other, as_role)
             click.echo(f"{'Enrolled' if added else 'Already enrolled'} {as_role} {other.name} ({other.device_id})")
         elif new_code:
