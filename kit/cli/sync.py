@@ -22,19 +22,20 @@ from ..sync.bundle import export_for, import_bundle
 from . import data_dir, data_option, main
 
 BAR_FROM = 20_000  # events: below this the work takes well under a second, no bar
+BYTES_BAR_FROM = 64 << 10  # bytes over a link: more than one request's worth may take a while
 
 
 class Bar:
     """A click progress bar that appears only for long work (the domain reports (done, total))."""
 
-    def __init__(self, label: str):
-        self.label, self.bar, self.shown = label, None, 0
+    def __init__(self, label: str, start_at: int = BAR_FROM):
+        self.label, self.start_at, self.bar, self.shown = label, start_at, None, 0
 
     def __call__(self, done: int, total: int) -> None:
         if done < self.shown:  # the next file or bundle of a visit: a new bar
             self.close()
             self.shown = 0
-        if self.bar is None and total >= BAR_FROM:
+        if self.bar is None and total >= self.start_at:
             self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
             self.bar.__enter__()
         if self.bar is not None:
@@ -223,9 +224,11 @@ def push_cmd(hub_url: str, data: str) -> None:
     """Send the hub every event it lacks, in chunks that resume where a dropped link stopped."""
     from ..sync.client import push
     inst = opened(data)
+    bar = Bar("Pushing (bytes)", BYTES_BAR_FROM)
     try:
-        report = push(inst, hub_url)
+        report = push(inst, hub_url, progress=bar)
     finally:
+        bar.close()
         inst.close()
     click.echo(f"Pushed {report.pushed_events} events ({report.pushed_new} new to the hub), "
                f"{report.bytes_sent} bytes{resumed_note(report)}")
@@ -238,9 +241,11 @@ def pull_cmd(hub_url: str, data: str) -> None:
     """Bring in every event this server lacks, and newer versions of its installed packs."""
     from ..sync.client import pull
     inst = opened(data)
+    bar = Bar("Pulling (bytes)", BYTES_BAR_FROM)
     try:
-        report = pull(inst, hub_url)
+        report = pull(inst, hub_url, progress=bar)
     finally:
+        bar.close()
         inst.close()
     click.echo(f"Pulled {report.pulled_events} events ({report.pulled_new} new here), "
                f"{report.bytes_received} bytes{resumed_note(report)}")
