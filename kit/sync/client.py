@@ -100,15 +100,15 @@ class Link:
 
     def exchange(self, method: str, path: str, body: bytes = b"", content_type: str = JSON) -> Answer:
         """One signed request, retried on network failures and 5xx; the answer is not trusted yet."""
-        return self.attempt(method, lambda size: (path, body), content_type, sized=False)
+        return self.send(method, lambda size: (path, body), content_type, sized=False)
 
     def exchange_sized(self, method: str, build: "Callable[[int], tuple[str, bytes]]",
                        content_type: str = JSON) -> Answer:
         """A chunk's request: `build(size)` gives its path and body for the chunk size of the
         moment, asked again before each try, so the try after a cut asks for less."""
-        return self.attempt(method, build, content_type, sized=True)
+        return self.send(method, build, content_type, sized=True)
 
-    def attempt(self, method: str, build: "Callable[[int], tuple[str, bytes]]", content_type: str,
+    def send(self, method: str, build: "Callable[[int], tuple[str, bytes]]", content_type: str,
                 sized: bool) -> Answer:
         deadline = None if self.answered else time.monotonic() + self.first_contact
         last: "Exception | None" = None
