@@ -23,6 +23,7 @@ import json
 import os
 import random
 import re
+import ssl
 import time
 import urllib.parse
 from dataclasses import dataclass, field
@@ -132,6 +133,9 @@ class Link:
                 conn.request(method, path, body=body, headers=headers)
                 response = conn.getresponse()
                 data = response.read()
+            except ssl.SSLCertVerificationError as e:
+                last = e
+                break  # the same certificate again would fail the same way
             except (OSError, http.client.HTTPException) as e:
                 last = e
                 if sized:
@@ -161,6 +165,10 @@ class Link:
         """One line on what went wrong and what to check; it promises no retry (none is made)."""
         if isinstance(last, SyncError):
             return SyncError(f"{last} to every try; check the hub's log")
+        if isinstance(last, ssl.SSLCertVerificationError):
+            return SyncError(f"the hub at {self.url} did not answer with a certificate this server trusts "
+                             f"({last.verify_message}): check the address, and that the hub's certificate is "
+                             "installed here")
         if not first_contact:
             return SyncError(f"the link to the hub at {self.url} failed {self.attempts} times in a row ({last}); "
                              "check the network; what arrived is kept and the next push or pull continues from there")
