@@ -3,7 +3,8 @@
 
 A school year of a 1,000-learner school (about a million events, made by kit.demo's bulk
 path) is exported, imported into a hub, imported again; then one more day, made through the
-real code path, is pushed to the hub over loopback through a 30 KB/s, 500 ms link.
+real code path, is pushed to the hub over loopback through a 30 KB/s, 500 ms link; and another
+day through a link cut every ~30 KB on average (sync_cut30k_push_s).
     .venv/bin/python scripts/bench_sync.py [--learners 1000] [--days 252] [--events N]
 --events N scales the days down to about N events (on a slow machine).
 """
@@ -66,6 +67,12 @@ def main() -> None:
             start = time.perf_counter()
             pushed = push(school, link.url)
             print(f"sync_day_throttled_s: {time.perf_counter() - start:.1f}")
+            link.close()
+            generate_day(school.db, seed=3)
+            link = BadLink(url, cut_chance=1.0, cut_within=60_000, seed=1)  # a cut every ~30 KB on average
+            start = time.perf_counter()
+            push(school, link.url)
+            print(f"sync_cut30k_push_s: {time.perf_counter() - start:.1f}")
             link.close()
         print(f"sync_day_events: {day.events}")
         print(f"sync_day_bytes: {pushed.bytes_sent}")

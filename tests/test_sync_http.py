@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import http.client
+import os
 import shutil
+import socket
+import subprocess
+import sys
+import time
 
 import pytest
 from click.testing import CliRunner
@@ -14,12 +19,13 @@ from kit.core.errors import SyncError, TrustError
 from kit.core.eventlog import version_vector
 from kit.core.keys import SigningKey, trust
 from kit.sync import auth, enrol
-from kit.sync.client import enrol_with_code, pull, push
-from conftest import MINI
+from kit.sync.client import CHUNK, GROW_AFTER, MIN_CHUNK, Link, enrol_with_code, pull, push
+from conftest import MINI, ROOT
 from netlink import BadLink, served
 from syncworld import activity, bulk_events, enrol as enrol_both, server, truth
 
 FAST = {"backoff": 0.01, "max_backoff": 0.05, "attempts": 30}
+QUICK_BACKOFF = {"backoff": 0.01, "max_backoff": 0.05}   # the real chunk sizes and number of tries
 
 
 @pytest.fixture
@@ -220,3 +226,89 @@ def test_kit_sync_enrol_new_code_and_role_commands(tmp_path):
     with served(hub.data) as url:
         out = run(main, ["sync", "enrol", "--hub", url, "--code", code, "--data", str(school.data.root)])
     assert out.exit_code == 0 and "Enrolled with hub Hub" in out.output, out.output
+
+
+def a_school_day(inst) -> None:
+    """A 1,000-learner school's day of work, as kit.demo makes it (a bundle of about 250 KB)."""
+    from kit.demo import bulk_activity
+    bulk_activity(inst.db, 1000, 1, seed=1)
+
+
+def test_a_link_cut_every_30_kb_on_average_still_carries_a_schools_day_both_ways(world):
+    hub, a, b, url = world
+    a_school_day(a)
+    link = BadLink(url, cut_chance=1.0, cut_within=60_000, seed=11)  # each connection dies within 60 KB
+    pushed = push(a, link.url, **QUICK_BACKOFF)
+    pulled = pull(b, link.url, **QUICK_BACKOFF)
+    link.close()
+    assert pushed.bytes_sent > 200_000 and pulled.bytes_received > 200_000
+    assert link.cuts >= 5
+    assert truth(hub)["events"] == truth(a)["events"]
+    assert version_vector(b.db)[a.device_id] == version_vector(a.db)[a.device_id]
+
+
+def test_the_chunk_halves_after_each_cut_down_to_its_floor_and_doubles_after_good_requests_up_to_its_ceiling(world):
+    hub, a, b, url = world
+    link = Link(url, a)
+    assert link.chunk == CHUNK == 64 << 10
+    sizes = []
+    for _ in range(6):
+        link.cut()
+        sizes.append(link.chunk)
+    assert sizes == [32 << 10, 16 << 10, 8 << 10, MIN_CHUNK, MIN_CHUNK, MIN_CHUNK] and MIN_CHUNK == 4 << 10
+    for _ in range(GROW_AFTER - 1):
+        link.went_through()
+    assert link.chunk == MIN_CHUNK
+    link.went_through()
+    assert link.chunk == 2 * MIN_CHUNK
+    for _ in range(10 * GROW_AFTER):
+        link.went_through()
+    assert link.chunk == CHUNK
+    link.went_through(), link.cut()
+    assert link.chunk == CHUNK // 2  # a cut also starts the count of good requests over
+    for _ in range(GROW_AFTER - 1):
+        link.went_through()
+    assert link.chunk == CHUNK // 2
+
+
+def test_kit_sync_push_shows_its_progress_in_bytes(world):
+    hub, a, b, url = world
+    a_school_day(a)
+    out = CliRunner().invoke(main, ["sync", "push", "--hub", url, "--data", str(a.data.root)])
+    assert out.exit_code == 0 and "Pushing (bytes)" in out.stderr, out.output
+
+
+@pytest.fixture
+def silent_port():
+    """A port that accepts connections (the kernel does) and never answers."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    yield listener.getsockname()[1]
+    listener.close()
+
+
+@pytest.fixture
+def closed_port():
+    """A port nothing listens on."""
+    probe = socket.create_server(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    return port
+
+
+@pytest.mark.parametrize("command, port, says", [
+    ("push", "closed_port", "connection refused"),
+    ("push", "silent_port", "did not answer within"),
+    ("pull", "silent_port", "did not answer within"),
+])
+def test_a_hub_that_is_down_is_reported_within_10_s_in_one_line_with_exit_1(tmp_path, request, command, port, says):
+    school = server(tmp_path, "School")
+    school.close()
+    url = f"http://127.0.0.1:{request.getfixturevalue(port)}"
+    start = time.monotonic()
+    out = subprocess.run([sys.executable, "-m", "kit", "sync", command, "--hub", url, "--data", str(school.data.root)],
+                         capture_output=True, text=True, timeout=20, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    took = time.monotonic() - start
+    lines = out.stderr.strip().splitlines()
+    assert out.returncode == 1 and len(lines) == 1 and says in lines[0] and "check" in lines[0], out.stderr
+    assert "again" not in lines[0]  # nothing will try again: no message may say so
+    assert took < 10

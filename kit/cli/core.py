@@ -9,6 +9,7 @@ import click
 from ..core.errors import TrustError
 from ..core.instance import init_instance, open_instance
 from ..core.keys import ROLES, PublicKey, SigningKey, trusted_keys, trust
+from ..core.regularfiles import SMALL_FILE, read_text
 from . import data_dir, data_option, main
 
 
@@ -67,7 +68,7 @@ def keys_new(file: Path, name: str) -> None:
 @data_option
 def keys_trust(file: Path, role: str, data: str) -> None:
     """Trust the public key in FILE (a `.pub` file made by `kit keys new` or `kit keys show`)."""
-    key = PublicKey.parse(file.read_text(encoding="utf-8", errors="replace"), str(file))
+    key = PublicKey.parse(read_text(file, SMALL_FILE, TrustError), str(file))
     inst = open_instance(data_dir(data))
     added = trust(inst.db, key, role)
     click.echo(f"{'Trusted' if added else 'Already trusted'} {role} key {key.key_id} {key.name}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -106,8 +107,9 @@ def pack_install(files: tuple[Path, ...], allow_unsigned: bool, skip_older: bool
         click.echo(UNSIGNED_WARNING, err=True)
     inst = open_instance(data_dir(data))
     try:
-        with click.progressbar(files, label="Installing", file=sys.stderr,
-                               show_pos=True) as bar:
+        # A bar for several packs; for one, a refusal stays the one line it is.
+        with (click.progressbar(files, label="Installing", file=sys.stderr, show_pos=True) if len(files) > 1
+              else contextlib.nullcontext(files)) as bar:
             results = [install_pack(inst.data, inst.db, f, allow_unsigned, skip_older=skip_older) for f in bar]
     finally:
         inst.close()

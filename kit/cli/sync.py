@@ -13,7 +13,8 @@ from pathlib import Path
 
 import click
 
-from ..core.errors import BundleError
+from ..core.errors import BundleError, TrustError
+from ..core.regularfiles import SMALL_FILE, read_text
 from ..core.instance import Instance, open_instance
 from ..sync import enrol as enrolment
 from ..sync import peers
@@ -21,19 +22,20 @@ from ..sync.bundle import export_for, import_bundle
 from . import data_dir, data_option, main
 
 BAR_FROM = 20_000  # events: below this the work takes well under a second, no bar
+BYTES_BAR_FROM = 64 << 10  # bytes over a link: more than one request's worth may take a while
 
 
 class Bar:
     """A click progress bar that appears only for long work (the domain reports (done, total))."""
 
-    def __init__(self, label: str):
-        self.label, self.bar, self.shown = label, None, 0
+    def __init__(self, label: str, start_at: int = BAR_FROM):
+        self.label, self.start_at, self.bar, self.shown = label, start_at, None, 0
 
     def __call__(self, done: int, total: int) -> None:
         if done < self.shown:  # the next file or bundle of a visit: a new bar
             self.close()
             self.shown = 0
-        if self.bar is None and total >= BAR_FROM:
+        if self.bar is None and total >= self.start_at:
             self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
             self.bar.__enter__()
         if self.bar is not None:
@@ -166,7 +168,7 @@ def enrol_cmd(file, as_role, export_to, new_code, hub_url, code, data) -> None:
         elif file:
             if not as_role:
                 raise click.UsageError("say what the other side is: --as school or --as hub")
-            other = enrolment.parse_enrolment(file.read_text(encoding="utf-8", errors="replace"), str(file))
+            other = enrolment.parse_enrolment(read_text(file, SMALL_FILE, TrustError), str(file))
             added = enrolment.accept(inst.db, other, as_role)
             click.echo(f"{'Enrolled' if added else 'Already enrolled'} {as_role} {other.name} ({other.device_id})")
         elif new_code:
@@ -222,9 +224,11 @@ def push_cmd(hub_url: str, data: str) -> None:
     """Send the hub every event it lacks, in chunks that resume where a dropped link stopped."""
     from ..sync.client import push
     inst = opened(data)
+    bar = Bar("Pushing (bytes)", BYTES_BAR_FROM)
     try:
-        report = push(inst, hub_url)
+        report = push(inst, hub_url, progress=bar)
     finally:
+        bar.close()
         inst.close()
     click.echo(f"Pushed {report.pushed_events} events ({report.pushed_new} new to the hub), "
                f"{report.bytes_sent} bytes{resumed_note(report)}")
@@ -237,9 +241,11 @@ def pull_cmd(hub_url: str, data: str) -> None:
     """Bring in every event this server lacks, and newer versions of its installed packs."""
     from ..sync.client import pull
     inst = opened(data)
+    bar = Bar("Pulling (bytes)", BYTES_BAR_FROM)
     try:
-        report = pull(inst, hub_url)
+        report = pull(inst, hub_url, progress=bar)
     finally:
+        bar.close()
         inst.close()
     click.echo(f"Pulled {report.pulled_events} events ({report.pulled_new} new here), "
                f"{report.bytes_received} bytes{resumed_note(report)}")

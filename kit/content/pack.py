@@ -38,6 +38,7 @@ from typing import Callable
 from ..core.errors import PackError, QuizError
 from ..core.events import canonical_json
 from ..core.keys import PublicKey, SigningKey
+from ..core.regularfiles import open_regular
 from .course import COURSE_ID, MEDIA_TYPES, SEMVER, UNSAFE_SVG, Course, load_course
 from .quiz import Quiz, rendered_quiz
 from .render import sanitize
@@ -154,13 +155,7 @@ def read_pack(path: Path, trusted: KeyLookup, allow_unsigned: bool = False) -> V
     path = Path(path)
     name = path.name
     try:
-        size = path.stat().st_size
-    except OSError as e:
-        raise PackError(f"{name}: cannot read it ({e.strerror})") from None
-    if size > MAX_PACK_BYTES:
-        raise PackError(f"{name}: {size // 2**20} MB is larger than a pack may be")
-    try:
-        with zipfile.ZipFile(path) as z:
+        with open_regular(path, MAX_PACK_BYTES, PackError) as f, zipfile.ZipFile(f) as z:
             return _verify(z, name, trusted, allow_unsigned)
     except zipfile.BadZipFile:
         raise PackError(f"{name}: not a zip file, or truncated; copy the pack again") from None

@@ -81,6 +81,7 @@ from ..core.eventlog import version_vector
 from ..core.events import Event, RecordDelete, RecordSet, canonical_json
 from ..core.instance import Instance
 from ..core.keys import PublicKey, now_iso, trusted_key
+from ..core.regularfiles import create_new, open_regular
 from ..core import records
 from . import peers, strictzip
 
@@ -93,6 +94,7 @@ EVENTS_PER_MEMBER = 50_000
 CHUNK_NAME = re.compile(r"events-\d{5}\.ndjson")
 
 # Caps on what a reader accepts before looking further (a bundle is untrusted until verified).
+MAX_BUNDLE = strictzip.MAX_ZIP   # bytes of the whole file: more is refused before a byte is read
 MAX_MANIFEST = 4 << 20
 MAX_MEMBER = 128 << 20
 MAX_MEMBERS = 10_000
@@ -166,7 +168,7 @@ def export_bundle(inst: Instance, dest_path: "str | Path", since_vector: "dict[s
     check_free_space(dest.parent, total * ESTIMATED_BYTES_PER_EVENT + (1 << 20))
     tmp = dest.with_name(f".{dest.name}.partial")
     try:
-        with open(tmp, "wb") as f:
+        with create_new(tmp) as f:  # never through a link planted at that name
             learners = write_zip(inst, f, covers, destination, progress, total)
             f.flush()
             os.fsync(f.fileno())
@@ -305,7 +307,7 @@ class VerifiedBundle:
     def chunks(self) -> Iterator[list[tuple]]:
         """Events as rows (ROW_COLUMNS order, body as canonical JSON), one list per member."""
         expected = {dev: frm + 1 for dev, (frm, _) in self.covers.items()}
-        with open(self.path, "rb") as f:
+        with open_regular(self.path, MAX_BUNDLE, BundleError) as f:
             for entry in self.manifest["members"]:
                 packed = hashlib.sha256()
                 data = strictzip.read_member(f, self.members[entry["name"]], packed)
@@ -325,11 +327,7 @@ def read_bundle(path: "str | Path", db: sqlite_utils.Database) -> VerifiedBundle
     """Verify a bundle completely (all but the event lines themselves, which `chunks()` checks
     as it reads them) against this server's trust store. Raises BundleError naming the reason."""
     path = Path(path)
-    try:
-        f = open(path, "rb")
-    except OSError as e:
-        raise BundleError(f"{path}: cannot read ({e.strerror})") from None
-    with f:
+    with open_regular(path, MAX_BUNDLE, BundleError) as f:
         try:
             return verify(path, f, db)
         except BundleError as e:

@@ -4,14 +4,16 @@ fetch newer packs; over a link that may be slow and drop at any moment.
 Everything moves as a file in chunks with offsets, and both sides keep checkpoints: here a
 `sync_transfers` row and the file itself (the bundle being pushed, or the `.part` being
 pulled, whose size is the offset to resume from); on the hub, the `.part` it receives and the
-bundle it prepared. A transfer cut at 30 % continues from 30 %, in this run (retries with
-exponential backoff) or the next one. Bundles and packs are verified in full on arrival.
+bundle it prepared. A transfer cut at 30 % continues from the very byte the other side
+holds, in this run (retries with exponential backoff) or the next one. Bundles and packs are
+verified in full on arrival.
 
 Nothing the hub sends is used before its signature is checked (kit.sync.auth): every answer,
 each chunk of a file too, must be signed by the hub key this server enrolled, for the very
 request it answers. Names and sizes the hub gives are checked against strict patterns and
 caps before they name a file here. Anything wrong stops the exchange with a SyncError (or a
-TrustError) of one line; `auto` reports it and tries again at the next round.
+TrustError) of one line; `auto` reports it and tries again at the next round. Chunks adapt to
+the link (see Link), and a hub that does not answer at all is reported within seconds.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import json
 import os
 import random
 import re
+import ssl
 import time
 import urllib.parse
 from dataclasses import dataclass, field
@@ -38,9 +41,15 @@ from .bundle import DEVICE_ID, export_bundle, import_bundle
 from .strictzip import MAX_ZIP
 from .usb import PACK_FILE
 
-CHUNK = 64 << 10
+Progress = Callable[[int, int], None]  # called with (bytes moved so far, bytes in all)
+
+CHUNK = 64 << 10          # the ceiling: a good link moves this much a request
+MIN_CHUNK = 4 << 10       # the floor: a request this small is mostly headers anyway
+GROW_AFTER = 4            # requests in a row without a cut, then the chunk size doubles
+FIRST_CONTACT_S = 6.0     # a hub that has not answered in this long is reported (under 10 s in all)
 SHA256 = re.compile(r"[0-9a-f]{64}")
 MAX_MESSAGE = 300  # characters of a hub's error message shown to the user
+JSON = "application/json"
 
 
 @dataclass(frozen=True)
@@ -54,7 +63,14 @@ class Answer:
 
 @dataclass
 class Link:
-    """Signed HTTP requests to one hub, retried with exponential backoff on network failures."""
+    """Signed HTTP requests to one hub, retried with exponential backoff on network failures.
+
+    Until the hub has answered once, all tries must fit in `first_contact` seconds: a hub that
+    is down, or a wrong address, is reported at once instead of after minutes of backoff. Once
+    it has answered, a failure is a cut link, and the tries go on (`attempts` in a row).
+    Chunked transfers ask `chunk` bytes a request: halved after each cut (down to `min_chunk`),
+    doubled after GROW_AFTER requests in a row went through (up to the `chunk` it started at),
+    so a link that drops every 30 KB still moves data, and a good one moves it in few requests."""
 
     url: str
     inst: Instance
@@ -62,7 +78,9 @@ class Link:
     attempts: int = 8
     backoff: float = 0.5          # first wait; doubles each try, up to max_backoff
     max_backoff: float = 30.0
-    chunk: int = CHUNK            # bytes per request: what a cut link loses at most
+    chunk: int = CHUNK            # bytes per request, now; starts at the ceiling
+    min_chunk: int = MIN_CHUNK
+    first_contact: float = FIRST_CONTACT_S
     sleep: Callable[[float], None] = time.sleep
     hub: "PublicKey | None" = None   # the enrolled hub key that signed the first answer; then every one
 
@@ -77,36 +95,101 @@ class Link:
         self.connection = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
         self.host, self.port, self.base = parts.hostname, port, parts.path.rstrip("/")
         self.key = self.inst.key()
+        self.ceiling, self.floor = self.chunk, min(self.min_chunk, self.chunk)
+        self.streak = 0               # sized requests in a row that went through
+        self.answered = False         # whether the hub has answered at all (a hub is up)
 
-    def exchange(self, method: str, path: str, body: bytes = b"", content_type: str = "application/json") -> Answer:
+    def exchange(self, method: str, path: str, body: bytes = b"", content_type: str = JSON) -> Answer:
         """One signed request, retried on network failures and 5xx; the answer is not trusted yet."""
-        path = self.base + path
+        return self.send(method, lambda size: (path, body), content_type, sized=False)
+
+    def exchange_sized(self, method: str, build: "Callable[[int], tuple[str, bytes]]",
+                       content_type: str = JSON) -> Answer:
+        """A chunk's request: `build(size)` gives its path and body for the chunk size of the
+        moment, asked again before each try, so the try after a cut asks for less."""
+        return self.send(method, build, content_type, sized=True)
+
+    def send(self, method: str, build: "Callable[[int], tuple[str, bytes]]", content_type: str,
+                sized: bool) -> Answer:
+        deadline = None if self.answered else time.monotonic() + self.first_contact
         last: "Exception | None" = None
         for attempt in range(self.attempts):
+            timeout = self.timeout
             if attempt:
                 delay = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
-                self.sleep(delay * (0.5 + random.random() / 2))  # jitter: schools do not retry in step
-            conn = self.connection(self.host, self.port, timeout=self.timeout)
+                delay *= 0.5 + random.random() / 2  # jitter: schools do not retry in step
+                if deadline is not None:
+                    delay = min(delay, deadline - time.monotonic())
+                self.sleep(max(0.0, delay))
+            if deadline is not None:
+                timeout = min(timeout, deadline - time.monotonic())
+                if timeout <= 0:
+                    break
+            path, body = build(self.chunk)
+            path = self.base + path
+            conn = self.connection(self.host, self.port, timeout=timeout)
             try:
                 headers = {**auth.sign(self.key, method, path, body), "Content-Type": content_type}
                 conn.request(method, path, body=body, headers=headers)
                 response = conn.getresponse()
                 data = response.read()
-                if response.status >= 500:
-                    last = SyncError(f"the hub answered {response.status}")
-                    continue
-                return Answer(response.status, data, auth.answer_signer(response.headers), auth.answer_text(
-                    method, path, headers[auth.TIME], headers[auth.NONCE], response.status, data))
+            except ssl.SSLCertVerificationError as e:
+                last = e
+                break  # the same certificate again would fail the same way
             except (OSError, http.client.HTTPException) as e:
                 last = e
+                if sized:
+                    self.cut()
+                continue
             finally:
                 conn.close()
-        raise SyncError(f"the hub at {self.url} did not answer after {self.attempts} tries ({last}); "
-                        "it will be tried again next time")
+            self.answered = True
+            if response.status >= 500:
+                last = SyncError(f"the hub answered HTTP {response.status}")
+                continue
+            if sized:
+                self.went_through()
+            return Answer(response.status, data, auth.answer_signer(response.headers), auth.answer_text(
+                method, path, headers[auth.TIME], headers[auth.NONCE], response.status, data))
+        raise self.failure(last, deadline is not None)
 
-    def call(self, method: str, path: str, body: bytes = b"", content_type: str = "application/json") -> "tuple[int, bytes]":
+    def cut(self) -> None:
+        self.chunk, self.streak = max(self.floor, self.chunk // 2), 0
+
+    def went_through(self) -> None:
+        self.streak += 1
+        if self.streak >= GROW_AFTER:
+            self.chunk, self.streak = min(self.ceiling, self.chunk * 2), 0
+
+    def failure(self, last: "Exception | None", first_contact: bool) -> SyncError:
+        """One line on what went wrong and what to check; it promises no retry (none is made)."""
+        if isinstance(last, SyncError):
+            return SyncError(f"{last} to every try; check the hub's log")
+        if isinstance(last, ssl.SSLCertVerificationError):
+            return SyncError(f"the hub at {self.url} did not answer with a certificate this server trusts "
+                             f"({last.verify_message}): check the address, and that the hub's certificate is "
+                             "installed here")
+        if not first_contact:
+            return SyncError(f"the link to the hub at {self.url} failed {self.attempts} times in a row ({last}); "
+                             "check the network; what arrived is kept and the next push or pull continues from there")
+        if isinstance(last, ConnectionRefusedError):
+            return SyncError(f"nothing answers at {self.url} (connection refused): check the address, and that "
+                             "the hub is switched on and running `kit serve`")
+        if last is None or isinstance(last, (TimeoutError, http.client.RemoteDisconnected)):
+            return SyncError(f"the hub at {self.url} did not answer within {self.first_contact:.0f} s: check the "
+                             "address, that this server is on the hub's network, and that the hub is not overloaded")
+        return SyncError(f"cannot reach the hub at {self.url} ({last}): check the address and this server's network")
+
+    def call(self, method: str, path: str, body: bytes = b"", content_type: str = JSON) -> "tuple[int, bytes]":
         """(status, body) of an answer signed by the enrolled hub, or SyncError/TrustError."""
         answer = self.exchange(method, path, body, content_type)
+        self.check_signed(answer)
+        return answer.status, answer.data
+
+    def call_sized(self, method: str, build: "Callable[[int], tuple[str, bytes]]",
+                   content_type: str = JSON) -> "tuple[int, bytes]":
+        """(status, body) of a chunk's request (see exchange_sized), signed by the enrolled hub."""
+        answer = self.exchange_sized(method, build, content_type)
         self.check_signed(answer)
         return answer.status, answer.data
 
@@ -140,8 +223,9 @@ class Link:
             raise SyncError(f"the hub's answer to {path} is not a JSON object; are both sides the same kit version?")
         return answer
 
-    def bytes(self, path: str) -> bytes:
-        status, data = self.call("GET", path)
+    def chunk_at(self, path: str, offset: int) -> bytes:
+        """The bytes of the file at `path` from `offset`, as many as the link carries now."""
+        status, data = self.call_sized("GET", lambda size: (f"{path}?offset={offset}&length={size}", b""))
         if status == 404:
             raise Gone(path)
         if status != 200:
@@ -225,8 +309,9 @@ def work_dir(inst: Instance, name: str) -> Path:
 
 # --- push -------------------------------------------------------------------------------------
 
-def push(inst: Instance, url: str, **link_options) -> SyncReport:
-    """Send the hub every event it lacks: first finish an interrupted upload, then the rest."""
+def push(inst: Instance, url: str, progress: "Progress | None" = None, **link_options) -> SyncReport:
+    """Send the hub every event it lacks: first finish an interrupted upload, then the rest.
+    `progress(bytes sent, bytes in all)` follows each file."""
     link = Link(url, inst, **link_options)
     hub = hello(link)["device_id"]
     report = SyncReport(hub)
@@ -234,7 +319,7 @@ def push(inst: Instance, url: str, **link_options) -> SyncReport:
     pending = checkpoint(inst, tid)
     if pending and pending["path"].exists():
         report.resumed.append(pending["path"].name)
-        upload(link, inst, tid, hub, pending, report)
+        upload(link, inst, tid, hub, pending, report, progress)
     elif pending:
         drop_checkpoint(inst, tid)
     since = vector_of(hello(link))
@@ -244,20 +329,24 @@ def push(inst: Instance, url: str, **link_options) -> SyncReport:
         name = sha256_file(made.path)
         save_checkpoint(inst, tid, hub, "push", name, made.path, made.bytes, name,
                         {"covers": {d: to for d, (_, to) in made.covers.items()}})
-        upload(link, inst, tid, hub, checkpoint(inst, tid), report)
+        upload(link, inst, tid, hub, checkpoint(inst, tid), report, progress)
     return report
 
 
-def upload(link: Link, inst: Instance, tid: str, hub: str, pending: dict, report: SyncReport) -> None:
+def upload(link: Link, inst: Instance, tid: str, hub: str, pending: dict, report: SyncReport,
+           progress: "Progress | None" = None) -> None:
+    """Send the file from the byte the hub holds, each chunk sized to what the link carries."""
     name, path, size = pending["name"], pending["path"], pending["size"]
     received = checked(link.json("GET", f"/sync/push/{name}"), "received", int, lambda n: 0 <= n <= size)
     with open(path, "rb") as f:
         while received < size:
-            f.seek(received)
-            chunk = f.read(link.chunk)
-            answer = put_chunk(link, name, received, size, chunk)
+            if progress:
+                progress(received, size)
+            answer = put_chunk(link, f, name, received, size)
             report.bytes_sent += max(0, answer - received)
             received = answer
+    if progress:
+        progress(size, size)
     try:
         result = link.json("POST", f"/sync/push/{name}/done")
     except BundleError:
@@ -270,9 +359,12 @@ def upload(link: Link, inst: Instance, tid: str, hub: str, pending: dict, report
         drop_checkpoint(inst, tid, path)
 
 
-def put_chunk(link: Link, name: str, offset: int, size: int, chunk: bytes) -> int:
-    status, data = link.call("PUT", f"/sync/push/{name}?offset={offset}&size={size}", chunk,
-                             "application/octet-stream")
+def put_chunk(link: Link, f, name: str, offset: int, size: int) -> int:
+    """Send the file's bytes from `offset`; the hub answers how many it holds now."""
+    def request(length: int) -> "tuple[str, bytes]":
+        f.seek(offset)
+        return f"/sync/push/{name}?offset={offset}&size={size}", f.read(length)
+    status, data = link.call_sized("PUT", request, "application/octet-stream")
     try:
         received = json.loads(data)["received"]
     except (ValueError, KeyError, TypeError):
@@ -284,8 +376,10 @@ def put_chunk(link: Link, name: str, offset: int, size: int, chunk: bytes) -> in
 
 # --- pull -------------------------------------------------------------------------------------
 
-def pull(inst: Instance, url: str, install_pack: "Callable | None" = None, **link_options) -> SyncReport:
-    """Bring in every event this server lacks, then newer versions of installed packs."""
+def pull(inst: Instance, url: str, install_pack: "Callable | None" = None, progress: "Progress | None" = None,
+         **link_options) -> SyncReport:
+    """Bring in every event this server lacks, then newer versions of installed packs.
+    `progress(bytes received, bytes in all)` follows each file."""
     link = Link(url, inst, **link_options)
     hub = hello(link)["device_id"]
     report = SyncReport(hub)
@@ -305,7 +399,7 @@ def pull(inst: Instance, url: str, install_pack: "Callable | None" = None, **lin
         elif pending["path"].exists():
             report.resumed.append(pending["name"])
         try:
-            download(link, f"/sync/pull/{pending['name']}", pending, report)
+            download(link, f"/sync/pull/{pending['name']}", pending, report, progress)
         except Gone:
             drop_checkpoint(inst, tid, pending["path"])
             continue
@@ -321,13 +415,15 @@ def pull(inst: Instance, url: str, install_pack: "Callable | None" = None, **lin
     return report
 
 
-def download(link: Link, path: str, pending: dict, report: SyncReport) -> None:
-    """Fetch into the .part file from where it stops, durable chunk by chunk, then check it."""
+def download(link: Link, path: str, pending: dict, report: SyncReport, progress: "Progress | None" = None) -> None:
+    """Fetch into the .part file from the byte where it stops, durable chunk by chunk, then check it."""
     part, size = pending["path"], pending["size"]
     have = part.stat().st_size if part.exists() else 0
     with open(part, "ab") as f:
         while have < size:
-            data = link.bytes(f"{path}?offset={have}&length={link.chunk}")
+            if progress:
+                progress(have, size)
+            data = link.chunk_at(path, have)
             if not data:
                 raise SyncError(f"the hub sent nothing at offset {have} of {size}")
             f.write(data[: size - have])
@@ -335,9 +431,11 @@ def download(link: Link, path: str, pending: dict, report: SyncReport) -> None:
             os.fsync(f.fileno())
             have += len(data[: size - have])
             report.bytes_received += len(data)
+    if progress:
+        progress(size, size)
     if sha256_file(part) != pending["sha256"]:
         part.unlink()
-        raise SyncError("a download arrived damaged; it will start over next time")
+        raise SyncError("a download arrived damaged and was dropped; pull again to fetch it anew")
     fsync_dir(part.parent)
 
 

@@ -19,8 +19,9 @@ from typing import Callable
 from ..core.errors import BundleError, KitError, SyncError
 from ..core.instance import Instance
 from ..core.keys import trusted_keys
+from ..core.regularfiles import open_regular, real_folder
 from . import peers
-from .bundle import (SUFFIX, ExportReport, ImportReport, export_for, import_bundle, open_layout, parse_manifest,
+from .bundle import (MAX_BUNDLE, SUFFIX, ExportReport, ImportReport, export_for, import_bundle, open_layout, parse_manifest,
                      read_signed_manifest)
 
 MOUNT_PATTERNS = ("/media/*", "/media/*/*", "/run/media/*/*")
@@ -55,7 +56,7 @@ def addressed_to(path: Path) -> "str | None | bool":
     import verifies everything again); False if it cannot be read. The zip's layout and the
     manifest's size are checked before a byte of it is read: a stick may carry a zip bomb."""
     try:
-        with open(path, "rb") as f:
+        with open_regular(path, MAX_BUNDLE, BundleError) as f:
             manifest = parse_manifest(read_signed_manifest(f, open_layout(f))[0])
     except (OSError, BundleError):
         return False
@@ -65,15 +66,15 @@ def addressed_to(path: Path) -> "str | None | bool":
 
 def visit(inst: Instance, stick: Path, install_pack: "Callable | None" = None,
           progress: "Callable[[int], None] | None" = None) -> UsbReport:
-    """Import, install, export; each bundle and pack on its own, so one bad file stops nothing."""
-    folder = stick / "kit"
-    try:
-        folder.mkdir(exist_ok=True)
-    except OSError as e:
-        raise SyncError(f"cannot write to {stick} ({e.strerror}); is the stick read-only or full?") from None
+    """Import, install, export; each bundle and pack on its own, so one bad file stops nothing.
+    The stick's folders are checked first, all of them: a `kit/` or `packs/` that is a link
+    (out of the stick, or anywhere) stops the visit before anything is read or written."""
+    folder = real_folder(stick, "kit", create=True, error=SyncError)
+    pack_folders = [f for f in (real_folder(stick, "packs", error=SyncError),
+                                real_folder(stick, "kit", "packs", error=SyncError)) if f]
     report = UsbReport(stick)
     import_from(inst, folder, report, progress)
-    install_packs(inst, [stick / "packs", folder / "packs"], report, install_pack)
+    install_packs(inst, pack_folders, report, install_pack)
     export_to(inst, folder, report, progress)
     return report
 
