@@ -21,11 +21,7 @@ def read_yaml(q: Question, fields: Fields, say: Say) -> None:
     if "pairs" in fields.raw:
         q.pairs = _pairs(fields, say)
     if "distractors" in fields.raw:
-        texts = fields.raw["distractors"]
-        if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
-            say("distractors must be a list of texts", fields.line_of("distractors"))
-        else:
-            q.distractors = [t.strip() for t in texts]
+        q.distractors = fields.texts("distractors", say) or q.distractors
 
 
 def _pairs(fields: Fields, say: Say) -> list[tuple[str, str]]:

@@ -186,6 +186,15 @@ class Fields:
         """(item, its line) for each item of a list value."""
         return list(zip(self.raw[key], self.item_lines.get(key, [])))
 
+    def texts(self, key: str, say: "Say") -> "list[str] | None":
+        """A list of texts (ordering's items, matching's distractors), trimmed; None, and a
+        problem said, when it is something else."""
+        texts = self.raw[key]
+        if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
+            say(f"{key} must be a list of texts", self.line_of(key))
+            return None
+        return [t.strip() for t in texts]
+
 
 class FormData(Protocol):
     """A posted form as werkzeug's MultiDict gives it (content imports no web framework)."""

@@ -34,11 +34,7 @@ def unshuffle(q: Question, seed: str, positions: Any) -> list[int] | None:
 
 def read_yaml(q: Question, fields: Fields, say: Say) -> None:
     if "items" in fields.raw:
-        texts = fields.raw["items"]
-        if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
-            say("items must be a list of texts", fields.line_of("items"))
-        else:
-            q.items = [t.strip() for t in texts]
+        q.items = fields.texts("items", say) or q.items
 
 
 def check(q: Question, say: Say) -> None:
