@@ -2,9 +2,9 @@
 whole quiz, see a course's progress. Every face calls these (the web's forms, the phone's
 offline queue, the demo generator), so an answer counts the same whichever way it arrives.
 
-Plain data in and out, no Flask: installed content comes from kit.content.library, answers are
-graded by kit.content.questions, recorded as typed events (kit.core.events, kit.core.eventlog) and turned into progress by the
-rules of kit.core.progress.
+Plain data in and out, no Flask: installed content comes from kit.content.library, answers
+are graded by kit.content.questions, recorded as typed events (kit.core.events through
+kit.core.eventlog) and turned into progress by the rules of kit.core.progress.
 """
 
 from __future__ import annotations
@@ -107,7 +107,8 @@ def find_lesson(db: sqlite_utils.Database, course: library.Course, lesson_id: st
     return LessonPlace(course, lang, found) if found else None
 
 
-def neighbours(db: sqlite_utils.Database, place: LessonPlace) -> "tuple[library.LessonInfo | None, library.LessonInfo | None]":
+def neighbours(db: sqlite_utils.Database,
+               place: LessonPlace) -> "tuple[library.LessonInfo | None, library.LessonInfo | None]":
     """The lessons before and after this one in the course, or None at either end."""
     ordered = library.lessons(db, place.course.id, place.lang)
     i = [l.lesson_id for l in ordered].index(place.lesson.lesson_id)

@@ -130,7 +130,8 @@ def result(place: learning.QuizPlace, progress: QuizProgress, shown: "list[Shown
     return render(place, "learn/quiz_result.html", progress=progress, attempt=attempt, marks=marks,
                   following=following,
                   shown=shown or [], pass_score=PASS_SCORE,
-                  again=url_for("learn.quiz", pack_id=place.course.id, lesson_id=place.lesson.lesson.lesson_id, again=1))
+                  again=url_for("learn.quiz", pack_id=place.course.id,
+                                lesson_id=place.lesson.lesson.lesson_id, again=1))
 
 
 def read_response(q: Question, form: MultiDict, seed: str) -> "tuple[object, str]":
