@@ -275,7 +275,7 @@ def answer_question(lesson_id: str, quizzes: "dict[str, Quiz]"):
         t0 = time.perf_counter()
         status, feedback = client.request("POST", path, fields)
         ms = (time.perf_counter() - t0) * 1000
-        if status != 200 or "fb good" not in feedback:
+        if status != 200 or "fb right" not in feedback:
             raise RuntimeError(f"answer gave {status}")
         return ms
     return step
