@@ -10,7 +10,8 @@ import pytest
 from kit.content.bidi import doubts
 from kit.content.course import load_course
 from kit.content.pack import course_members
-from kit.content.quiz import parse_quiz_yaml, rendered_quiz
+from kit.content.quiz import parse_quiz_yaml
+from kit.content.quizrender import rendered_quiz
 from kit.content.render import render_inline, render_lesson, render_text
 
 from conftest import ROOT

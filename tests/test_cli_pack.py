@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import subprocess
@@ -16,7 +15,7 @@ from click.testing import CliRunner
 from kit.cli import main
 from kit.core.db import open_db
 
-from conftest import MINI, ROOT, snapshot
+from conftest import MINI, ROOT
 
 
 def kit(*args: str):

@@ -677,7 +677,7 @@ def test_an_indented_first_line_and_answers_are_trimmed_as_before():
 
 
 def test_a_pre_question_is_rendered_into_the_pack_with_its_indentation():
-    from kit.content.quiz import rendered_quiz
+    from kit.content.quizrender import rendered_quiz
     q = rendered_quiz(parse_gift(CODE), "fr").questions[0]
     # HTML drops a newline right after <pre>, so the sanitizer writes none
     assert "<pre>for i in range(2):\n    print(i)\n</pre>" in q.text

@@ -26,7 +26,7 @@ from kit.sync.bundle import export_bundle, import_bundle
 from kit.sync.client import pull, push
 from kit.sync.usb import addressed_to, visit
 from netlink import self_signed, served, tls_front
-from syncworld import activity, db_files, dump, enrol, forge, read_manifest, server, truth
+from syncworld import activity, db_files, dump, forge, read_manifest, server, truth
 
 FAST = {"backoff": 0.01, "max_backoff": 0.02, "attempts": 2}
 

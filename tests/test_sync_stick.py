@@ -20,7 +20,7 @@ from kit.core import records
 from kit.core.config import DataDir
 from kit.core.instance import open_instance
 from kit.sync.bundle import MAX_BUNDLE, bundle_name
-from conftest import MINI, ROOT
+from conftest import ROOT
 from syncworld import activity, server
 
 LIMIT_S = 20

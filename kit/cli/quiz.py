@@ -9,7 +9,8 @@ from pathlib import Path
 import click
 
 from ..content.questions import NAMES
-from ..content.quiz import Quiz, load_quiz, quiz_warnings
+from ..content.quiz import Quiz, load_quiz
+from ..content.quizrender import quiz_warnings
 from . import echo_warnings, main
 
 

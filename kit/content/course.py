@@ -16,7 +16,8 @@ import yaml
 
 from ..core.errors import ContentError, Problem, QuizError
 from .bidi import doubts, is_rtl
-from .quiz import Quiz, load_quiz, quiz_warnings
+from .quiz import Quiz, load_quiz
+from .quizrender import quiz_warnings
 from .render import local_links, render_lesson
 
 LESSON_FILE = re.compile(r"^(?P<stem>(?P<num>\d+)-(?P<slug>[a-z0-9][a-z0-9-]*))\.(?P<lang>[a-z]{2})\.md$")

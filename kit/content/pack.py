@@ -40,7 +40,8 @@ from ..core.events import canonical_json
 from ..core.keys import PublicKey, SigningKey
 from ..core.regularfiles import open_regular
 from .course import COURSE_ID, MEDIA_TYPES, SEMVER, UNSAFE_SVG, Course, load_course
-from .quiz import Quiz, rendered_quiz
+from .quiz import Quiz
+from .quizrender import rendered_quiz
 from .render import sanitize
 
 FORMAT = 1

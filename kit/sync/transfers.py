@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Mapping
 
 from ..core.config import fsync_dir, sha256_file
-from ..core.errors import BundleError, SyncError, UploadError
+from ..core.errors import SyncError, UploadError
 from ..core.instance import Instance
 from . import auth, peers
 from .bundle import DEVICE_ID, export_bundle, import_bundle
