@@ -49,7 +49,7 @@ def attempt(db: sqlite_utils.Database, rules: "list[Rule]", now: float) -> Attem
     """Count one try against every rule's scope, unless one of them says to wait first."""
     with transaction(db, immediate=True):   # no other try reads the counts before ours is in
         db.execute("DELETE FROM signin_failures WHERE at < ?", [now - FORGET_AFTER_S])
-        wait = max((wait_for(db, rule, now) for rule in rules), default=0)
+        wait = longest_wait(db, rules, now)
         if wait:
             return Attempt(wait)
         rows = tuple(db.execute("INSERT INTO signin_failures (scope, at) VALUES (?, ?)",
@@ -70,6 +70,11 @@ def take_back(db: sqlite_utils.Database, tried: Attempt, clear: "tuple[str, ...]
 
 def forget(db: sqlite_utils.Database, scope: str) -> None:
     db.execute("DELETE FROM signin_failures WHERE scope = ?", [scope])
+
+
+def longest_wait(db: sqlite_utils.Database, rules: "list[Rule]", now: float) -> int:
+    """Seconds before every one of `rules` lets a try through (0: now)."""
+    return max((wait_for(db, rule, now) for rule in rules), default=0)
 
 
 def wait_for(db: sqlite_utils.Database, rule: Rule, now: float) -> int:

@@ -145,7 +145,7 @@ def wait_before_try(db: sqlite_utils.Database, policy: Policy, identity: str, ad
     """Seconds before a try for `identity` from here would be let through (0: now), counting
     nothing: a page shows a locked keypad rather than take a try it would refuse."""
     now = time.time() if now is None else now
-    return max((limits.wait_for(db, rule, now) for rule in rules(policy, identity, address, browser)), default=0)
+    return limits.longest_wait(db, rules(policy, identity, address, browser), now)
 
 
 def sign_in(db: sqlite_utils.Database, policy: Policy,

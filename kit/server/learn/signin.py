@@ -122,15 +122,21 @@ def signin_learner(class_id: str, learner_id: str) -> "Response | str | tuple[st
                            pictures=pictures(), locked=bool(wait), message=message), status
 
 
+def whole_minutes(seconds: int) -> int:
+    """A wait as people read it: whole minutes, rounded up, at least one."""
+    return max(1, (seconds + 59) // 60)
+
+
 def locked_message(seconds: int) -> str:
     """Past the limit the keypad is off: say how long, and who can help now."""
-    minutes = max(1, (seconds + 59) // 60)
+    minutes = whole_minutes(seconds)
     return ngettext("Too many wrong tries. Wait %(num)d minute, or ask your teacher for help.",
                     "Too many wrong tries. Wait %(num)d minutes, or ask your teacher for help.", minutes)
 
 
 def wait_message(seconds: int) -> str:
-    minutes = max(1, (seconds + 59) // 60)
+    """Staff past the limit: how long to wait (their sign-in page has no teacher to ask)."""
+    minutes = whole_minutes(seconds)
     return ngettext("Too many wrong tries. Wait %(num)d minute, then try again.",
                     "Too many wrong tries. Wait %(num)d minutes, then try again.", minutes)
 
