@@ -11,9 +11,11 @@ wrong type or size would crash every page that reads it. Sync refuses an event c
 (kit.sync.bundle); materializing skips one (defence in depth), never storing it.
 
 Each record remembers which device created it: its origin, the device of its earliest
-record.set by (hlc, device_id), kept in `record_clocks` under the field name ORIGIN. Only that
-device, or a hub, may change a record: a school editing another school's learner would write
-an event its hub refuses (kit.sync.bundle), so set_fields and delete refuse it here first.
+record.set by (hlc, device_id), kept in `record_clocks` under the field name ORIGIN. A record's
+owner is the school it belongs to (`owner`): a class's is its origin; a learner's is the school
+a hub moved it to (its `school` field), else its class's owner. Only the owner, or a hub, may
+change a record: a school editing another school's learner would write an event its hub
+refuses (kit.sync.bundle), so set_fields and delete refuse it here first.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ MAX_NAME = 80                              # as kit.core.roster.MAX_NAME
 CLASS_CODE = re.compile(r"[0-9]{3,8}")     # what kit.core.roster.create_class accepts
 LOGIN_MODES = ("pin", "picture")           # as kit.core.roster.LOGIN_MODES
 RECORD_ID = re.compile(r"[^\x00-\x1f\x7f]{1,64}")
+DEVICE_ID = re.compile(r"[0-9a-f]{16}")    # a server's device id (kit.core.keys: its key id)
 PLAIN_TEXT = re.compile(r"[^\x00-\x1f\x7f]*")
 MAX_SECRET_HASH = 200
 MAX_COACHES = 200
@@ -64,6 +67,8 @@ FIELDS: "dict[str, dict[str, Callable[[Any], bool]]]" = {
         "class_id": lambda v: isinstance(v, str) and bool(RECORD_ID.fullmatch(v)),
         "pin_hash": _text(MAX_SECRET_HASH),
         "picture_hash": _text(MAX_SECRET_HASH),
+        # The school a hub moved the learner to (its device id); absent: its class's school.
+        "school": lambda v: isinstance(v, str) and bool(DEVICE_ID.fullmatch(v)),
     },
 }
 
@@ -140,14 +145,27 @@ def origin(db: sqlite_utils.Database, kind: str, rid: str) -> "str | None":
     return first[1]
 
 
+def owner(db: sqlite_utils.Database, kind: str, rid: str) -> "str | None":
+    """The school (device id) a record belongs to, or None for a record never set here. A
+    class belongs to the server that created it; a learner to the school a hub moved it to,
+    else to its class's school (its own origin while its class is unknown here)."""
+    if kind == "learner":
+        data = get(db, "learner", rid)
+        if data and data.get("school"):
+            return data["school"]
+        if data and data.get("class_id") and get(db, "class", data["class_id"]):
+            return owner(db, "class", data["class_id"])
+    return origin(db, kind, rid)
+
+
 def check_may_change(db: sqlite_utils.Database, kind: str, rid: str) -> None:
-    """Refuse a local change to a record another server created, unless this server is a hub
+    """Refuse a local change to a record another school owns, unless this server is a hub
     (the coordinator moves learners between schools). Its hub would refuse the event, and
     every later bundle of this school with it."""
-    owner = origin(db, kind, rid)
-    if owner is None or owner == eventlog.device_id(db) or get_meta(db, "sync_role") == "hub":
+    who = owner(db, kind, rid)
+    if who is None or who == eventlog.device_id(db) or get_meta(db, "sync_role") == "hub":
         return
-    raise RosterError(f"this {kind} was created at another server ({owner}); only its school or the "
+    raise RosterError(f"this {kind} belongs to another server ({who}); only its school or the "
                       "hub can change it: ask the coordinator")
 
 

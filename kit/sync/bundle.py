@@ -541,15 +541,22 @@ def import_bundle(inst: Instance, path: "str | Path", progress: "Progress | None
 
 def check_authority(db: sqlite_utils.Database, rows: "list[tuple]", school: str) -> None:
     """A school's new record events may create records or change its own (see the module's
-    trust rule). Called before the rows go in, so records the same chunk creates count as new."""
+    trust rule), never move a learner to another school. Called before the rows go in, so
+    records the same chunk creates count as new. A learner's creator keeps the right to the
+    edits it made before it learned that the hub moved the learner away (they crossed)."""
     for row in rows:
         if not row[4].startswith("record.") or eventlog.holds(db, row[1], row[2]):
             continue  # held already: accepted before, and not applied again
         target = Event.from_row(row).payload()  # a RecordSet or RecordDelete: parse_events checked it
-        owner = records.origin(db, target.kind, target.id)
-        if owner not in (None, school):
-            raise BundleError(f"school {school} changes {target.kind} {target.id}, which {owner} created; "
+        owner = records.owner(db, target.kind, target.id)
+        if owner not in (None, school) and records.origin(db, target.kind, target.id) != school:
+            raise BundleError(f"school {school} changes {target.kind} {target.id}, which belongs to {owner}; "
                               "a school may only change its own records (the hub moves learners)")
+        fields = getattr(target, "fields", {})
+        new_class = fields.get("class_id")
+        if "school" in fields or (new_class and records.owner(db, "class", new_class) not in (None, school)):
+            raise BundleError(f"school {school} moves learner {target.id} to another school; only the hub "
+                              "moves learners")
 
 
 def same_event(held: "tuple | None", row: tuple) -> bool:
