@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from click.testing import CliRunner
 
-from kit.core import records, roster
+from kit.core import eventlog, records, roster
 from kit.cli import main
 from kit.core.errors import BundleError, RosterError, SyncError, TrustError
 from kit.core.eventlog import version_vector
@@ -23,6 +23,7 @@ from kit.core.events import PAYLOADS, RecordSet
 from kit.core.keys import SigningKey, trust, trusted_key
 from kit.sync import auth, enrol as enrolment
 from kit.sync.bundle import export_bundle, import_bundle
+from kit.sync.scope import holds
 from kit.sync.client import pull, push
 from kit.sync.usb import addressed_to, visit
 from netlink import self_signed, served, tls_front
@@ -41,7 +42,8 @@ def refused(inst, path, reason: str) -> None:
 
 def relay(src, dst, out, hub=None) -> None:
     """What the other side lacks, from src to dst (through a bundle file)."""
-    made = export_bundle(src, out / f"{src.device_id}-to-{dst.device_id}.kitsync", version_vector(dst.db))
+    made = export_bundle(src, out / f"{src.device_id}-to-{dst.device_id}.kitsync", holds(dst.db),
+                         destination=dst.device_id)
     if made.path:
         import_bundle(dst, made.path)
 
@@ -234,28 +236,33 @@ def test_every_answer_of_the_hub_is_signed_even_a_refusal(world):
 
 def test_push_and_pull_work_over_https_and_refuse_an_untrusted_certificate(world, tmp_path, monkeypatch):
     hub, a, b, _ = world
-    activity(a, "L1", 3)
+    klass = roster.create_class(a.db, "CP", code="1234")
+    amina = roster.add_learner(a.db, klass.id, "Amina", pin="1234")
+    activity(a, amina.id, 3)
     cert, key = self_signed(tmp_path)
     with served(hub.data) as url, tls_front(url, cert, key) as https_url:
         with pytest.raises(SyncError, match="did not answer"):
             push(a, https_url, **FAST)  # the certificate is nobody this machine trusts
         monkeypatch.setenv("SSL_CERT_FILE", str(cert))
-        assert push(a, https_url, **FAST).pushed_new == 3
-        assert pull(b, https_url, **FAST).pulled_new == 3
-    assert truth(b)["events"] == truth(hub)["events"]
+        assert push(a, https_url, **FAST).pushed_new == 5
+        roster.set_secret(hub.db, amina.id, pin="4321")  # the coordinator resets her PIN
+        assert pull(a, https_url, **FAST).pulled_new == 1
+        assert pull(b, https_url, **FAST).pulled_new == 0  # she is none of B's business
+    assert truth(a)["records"] == truth(hub)["records"]
 
 
 # --- H4: one school rewriting another's roster -------------------------------------------------
 
 @pytest.fixture
 def rosters(world):
-    """School B's class and learners, relayed to A through the hub as in normal sync."""
+    """School B's class and learners at the hub, and at A as a district synced before schools
+    held only their own learners left them (copied, as an unscoped hub relayed them)."""
     hub, a, b, out = world
     klass = roster.create_class(b.db, "B-CM2", code="4444")
     victim = roster.add_learner(b.db, klass.id, "Yasmine", pin="8765")
     other = roster.add_learner(b.db, klass.id, "Omar", pin="1212")
     relay(b, hub, out)
-    relay(hub, a, out)
+    records.merge(a.db, eventlog.events_after(b.db, {}))
     assert roster.get_learner(a.db, victim.id) is not None
     return klass, victim, other
 
@@ -297,12 +304,12 @@ def test_a_bundle_changing_another_schools_records_is_refused_whole(world, roste
 
 def test_schools_create_and_change_their_own_records_and_the_hub_moves_learners(world, rosters, try_code):
     hub, a, b, out = world
-    klass, victim, _ = rosters
+    klass, victim, other = rosters
     mine = roster.create_class(a.db, "A-CP", code="5555")
     learner = roster.add_learner(a.db, mine.id, "Karim", pin="2222")
     roster.set_secret(a.db, learner.id, pin="3333")
     relay(a, hub, out)
-    records.set_fields(hub.db, "learner", victim.id, {"class_id": mine.id})  # Yasmine moves to A
+    records.set_fields(hub.db, "learner", victim.id, {"class_id": mine.id, "school": a.device_id})  # to A
     relay(hub, a, out)
     relay(hub, b, out)
     assert [l.name for l in roster.class_learners(a.db, mine.id)] == ["Karim", "Yasmine"]
@@ -312,7 +319,12 @@ def test_schools_create_and_change_their_own_records_and_the_hub_moves_learners(
     relay(a, hub, out)
     relay(hub, b, out)
     assert try_code(a.db, victim.id, "4444", "10.0.0.1").who is not None
-    assert truth(a)["records"] == truth(hub)["records"] == truth(b)["records"]
+    assert records.get(a.db, "learner", victim.id) == records.get(hub.db, "learner", victim.id)
+    at_b = records.get(b.db, "learner", victim.id)  # the move reached B, her new PIN did not
+    assert (at_b["school"], at_b["class_id"]) == (a.device_id, mine.id)
+    assert at_b["pin_hash"] != records.get(a.db, "learner", victim.id)["pin_hash"]
+    # What A held of B from before districts were scoped went once the hub held it.
+    assert roster.get_class(a.db, klass.id) is None and roster.get_learner(a.db, other.id) is None
 
 
 BAD_FIELDS = [

@@ -203,6 +203,23 @@ MIGRATIONS: list[str] = [
         until REAL NOT NULL             -- unix time after which the cookie is dead anyway
     );
     """,
+    # 8: a district (kit.sync.scope): a school holds only its own learners, so what it holds of
+    # another device is no longer a gapless prefix of that device's log
+    """
+    CREATE TABLE sync_covered (
+        device_id TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL            -- every event of that device up to seq that concerns us is held
+    );
+    CREATE TABLE sync_scope (           -- at a hub: the learners it has sent each school
+        peer TEXT NOT NULL,
+        learner_id TEXT NOT NULL,
+        until_hlc TEXT,                 -- NULL while the learner is the peer's; else when it left
+        mark_device TEXT,               -- the bundle that first carried the learner's history covered
+        mark_seq INTEGER,               --   this event; the peer holding it confirms the history arrived
+        confirmed INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (peer, learner_id)
+    );
+    """,
 ]
 
 

@@ -110,6 +110,11 @@ def version_vector(db: sqlite_utils.Database) -> "dict[str, int]":
     return vector
 
 
+def log_mark(db: sqlite_utils.Database) -> int:
+    """A number that grows whenever an event enters the log (read at once, whatever its size)."""
+    return db.execute("SELECT MAX(rowid) FROM events").fetchone()[0] or 0
+
+
 def counts_by_device(db: sqlite_utils.Database) -> "dict[str, int]":
     """How many events are held of each device."""
     return dict(db.execute("SELECT device_id, COUNT(*) FROM events GROUP BY device_id").fetchall())
@@ -128,6 +133,66 @@ def events_after(db: sqlite_utils.Database, vector: "dict[str, int]") -> Iterato
         since = vector.get(dev, 0)
         if top > since:
             yield from (Event.from_row(row) for row in rows_between(db, dev, since, top))
+
+
+# --- a school's share of the log (kit.sync.scope chooses it; these read and forget it) --------
+
+def set_scope(db: sqlite_utils.Database, learners: "dict[str, str | None]", classes: "set[str]") -> None:
+    """Choose what rows_in_scope returns, on this connection: the events about these learners
+    (up to a clock when one is given: the learner left then), and the record events of these
+    classes. Kept in temporary tables so SQLite joins them against the log."""
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS scope_learners (id TEXT PRIMARY KEY, until_hlc TEXT)")
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS scope_classes (id TEXT PRIMARY KEY)")
+    db.execute("DELETE FROM temp.scope_learners")
+    db.execute("DELETE FROM temp.scope_classes")
+    db.conn.executemany("INSERT INTO temp.scope_learners VALUES (?, ?)", learners.items())
+    db.conn.executemany("INSERT INTO temp.scope_classes VALUES (?)", [(c,) for c in classes])
+
+
+def rows_in_scope(db: sqlite_utils.Database, device: str, after: int, upto: int) -> Iterator[tuple]:
+    """rows_between, keeping only the events set_scope chose."""
+    return db.execute(
+        f"SELECT {_COLUMNS} FROM events e WHERE device_id = ? AND seq > ? AND seq <= ? AND ("
+        " EXISTS (SELECT 1 FROM temp.scope_learners s WHERE s.id = e.learner_id"
+        "         AND (s.until_hlc IS NULL OR e.hlc <= s.until_hlc))"
+        " OR (e.learner_id IS NULL AND e.kind IN ('record.set', 'record.delete')"
+        "     AND json_extract(e.body, '$.kind') = 'class'"
+        "     AND json_extract(e.body, '$.id') IN (SELECT id FROM temp.scope_classes)))"
+        " ORDER BY seq", [device, after, upto])
+
+
+def learners_rows(db: sqlite_utils.Database, learner_ids: "list[str]", but_device: str) -> list[tuple]:
+    """Every event about these learners not made by `but_device`, in (device, seq) order."""
+    rows = []
+    for lid in learner_ids:
+        rows += db.execute(f"SELECT {_COLUMNS} FROM events WHERE learner_id = ? AND device_id != ?",
+                           [lid, but_device]).fetchall()
+    return sorted(rows, key=lambda r: (r[1], r[2]))
+
+
+def tops_about(db: sqlite_utils.Database, learner_id: "str | None", record: "tuple[str, str] | None" = None
+               ) -> "dict[str, int]":
+    """{device: highest seq} of the events about a learner, or of a record's events."""
+    if record is None:
+        sql, params = "WHERE learner_id = ?", [learner_id]
+    else:
+        sql, params = _RECORD_EVENTS, list(record)
+    return dict(db.execute(f"SELECT device_id, MAX(seq) FROM events {sql} GROUP BY device_id", params))
+
+
+def forget_about(db: sqlite_utils.Database, learner_id: "str | None", record: "tuple[str, str] | None" = None) -> int:
+    """Delete the events about a learner (or a record's events) from this server: a school lets
+    go of what is not its own once its hub holds it (kit.sync.scope). The only deletion from
+    the log; the caller holds the transaction."""
+    if record is None:
+        sql, params = "WHERE learner_id = ?", [learner_id]
+    else:
+        sql, params = _RECORD_EVENTS, list(record)
+    return db.execute(f"DELETE FROM events {sql}", params).rowcount
+
+
+_RECORD_EVENTS = ("WHERE kind IN ('record.set', 'record.delete') AND json_extract(body, '$.kind') = ? "
+                  "AND json_extract(body, '$.id') = ?")
 
 
 def _learner_filter(learner_id: str, kinds: "tuple[str, ...] | None", about: "dict[str, str] | None"):

@@ -158,6 +158,36 @@ def owner(db: sqlite_utils.Database, kind: str, rid: str) -> "str | None":
     return origin(db, kind, rid)
 
 
+def owners(db: sqlite_utils.Database) -> "dict[tuple[str, str], str | None]":
+    """owner() of every record held, deleted ones included, in two reads (a hub holds a
+    district's tens of thousands of learners: asked one by one, this would be slow)."""
+    origins = origins_of(db)
+    found: "dict[tuple[str, str], str | None]" = {}
+    rows = db.execute("SELECT kind, id, deleted, json_extract(data, '$.school'), json_extract(data, '$.class_id') "
+                      "FROM records ORDER BY kind").fetchall()
+    live_classes = {rid for kind, rid, deleted, _, _ in rows if kind == "class" and not deleted}
+    for kind, rid, _, school, class_id in rows:
+        if kind == "learner" and school:
+            found[kind, rid] = school
+        elif kind == "learner" and class_id in live_classes:
+            found[kind, rid] = origins.get(("class", class_id))
+        else:
+            found[kind, rid] = origins.get((kind, rid))
+    return found
+
+
+def origins_of(db: sqlite_utils.Database) -> "dict[tuple[str, str], str]":
+    """origin() of every record set here, in one read."""
+    return {(k, i): d for k, i, d in db.execute("SELECT kind, id, device_id FROM record_clocks WHERE field = ?",
+                                                [ORIGIN])}
+
+
+def forget(db: sqlite_utils.Database, kind: str, rid: str) -> None:
+    """Drop a record held here for another school (its events go too: kit.core.eventlog.forget_about)."""
+    db.execute("DELETE FROM records WHERE kind = ? AND id = ?", [kind, rid])
+    db.execute("DELETE FROM record_clocks WHERE kind = ? AND id = ?", [kind, rid])
+
+
 def check_may_change(db: sqlite_utils.Database, kind: str, rid: str) -> None:
     """Refuse a local change to a record another school owns, unless this server is a hub
     (the coordinator moves learners between schools). Its hub would refuse the event, and

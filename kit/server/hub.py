@@ -27,9 +27,8 @@ from typing import Callable
 from flask import Blueprint, Response, jsonify, request
 
 from ..core.errors import BundleError, SyncError, TrustError, UploadError
-from ..core.eventlog import version_vector
 from ..core.instance import Instance
-from ..sync import auth, enrol, peers, transfers
+from ..sync import auth, enrol, peers, scope, transfers
 from .store import get_db, get_store
 
 bp = Blueprint("sync", __name__, url_prefix="/sync")
@@ -109,7 +108,7 @@ def enrol_with_code():
 @signed
 def hello(inst: Instance, peer: str, role: str):
     return jsonify(device_id=inst.device_id, name=inst.key().name, role=peers.own_role(inst.db),
-                   vector=version_vector(inst.db))
+                   vector=scope.holds(inst.db))
 
 
 @bp.route("/push/<name>", methods=["GET", "PUT"])

@@ -83,10 +83,11 @@ from ..core.instance import Instance
 from ..core.keys import PublicKey, now_iso, trusted_key
 from ..core.regularfiles import create_new, open_regular
 from ..core import records
-from . import peers, strictzip
+from . import peers, scope, strictzip
 
 FORMAT = "kitsync"
-VERSION = 1
+VERSION = 1           # a school's bundle, or any unscoped one: `covers` holds every event in range
+SCOPED = 2            # a hub's bundle for one school: only that school's share (kit.sync.scope)
 SUFFIX = ".kitsync"
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
@@ -149,27 +150,38 @@ def bundle_name(origin: str, covers: "dict[str, list[int]]", destination: "str |
     return f"{origin}-{span}{f'-for-{destination}' if destination else ''}{SUFFIX}"
 
 
+def share_for(inst: Instance, destination: "str | None") -> "scope.Share | None":
+    """What a hub sends a school is that school's share; anything else is sent whole."""
+    if destination is None or peers.own_role(inst.db) != "hub" \
+            or trusted_key(inst.db, destination, roles=("school",)) is None:
+        return None
+    return scope.share_of(inst.db, destination)
+
+
 def export_bundle(inst: Instance, dest_path: "str | Path", since_vector: "dict[str, int] | None" = None,
                   destination: "str | None" = None, progress: "Progress | None" = None,
                   acknowledge: bool = False) -> ExportReport:
     """Write the events a holder of `since_vector` lacks into a signed bundle at `dest_path`
-    (a file, or a folder to name it in). With nothing to send, writes nothing, unless
-    `acknowledge`: then a bundle with no events still carries `holds`, what arrived here
-    (so a school learns of a stick that never arrived and sends that range again).
-    The file appears complete or not at all: temp name, fsync, rename."""
+    (a file, or a folder to name it in); from a hub to a school, only the school's share.
+    With nothing to send, writes nothing, unless `acknowledge`: then a bundle with no events
+    still carries `holds`, what arrived here (so a school learns of a stick that never arrived
+    and sends that range again). The file appears complete or not at all: temp name, fsync,
+    rename."""
     covers = plan_export(inst, since_vector or {})
-    if not covers and not acknowledge:
+    share = share_for(inst, destination)
+    extras = scope_extras(inst.db, share, covers) if share else []
+    if not covers and not extras and not acknowledge:
         return ExportReport(None, 0, 0, 0, {}, destination)
     make_durable(inst.db)
     dest = Path(dest_path)
     if dest.is_dir():
         dest = dest / bundle_name(inst.device_id, covers, destination)
-    total = sum(to - frm for frm, to in covers.values())
+    total = sum(to - frm for frm, to in covers.values()) + len(extras)  # at most: a share is less
     check_free_space(dest.parent, total * ESTIMATED_BYTES_PER_EVENT + (1 << 20))
     tmp = dest.with_name(f".{dest.name}.partial")
     try:
         with create_new(tmp) as f:  # never through a link planted at that name
-            learners = write_zip(inst, f, covers, destination, progress, total)
+            learners, written = write_zip(inst, f, covers, destination, progress, total, share, extras)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, dest)
@@ -180,7 +192,18 @@ def export_bundle(inst: Instance, dest_path: "str | Path", since_vector: "dict[s
     except BaseException:
         _discard(tmp)
         raise
-    return ExportReport(dest, total, learners, dest.stat().st_size, covers, destination)
+    if share:
+        with transaction(inst.db):
+            scope.remember(inst.db, share, covers)
+    return ExportReport(dest, written, learners, dest.stat().st_size, covers, destination)
+
+
+def scope_extras(db: sqlite_utils.Database, share: "scope.Share", covers: "dict[str, list[int]]") -> "list[tuple]":
+    """The histories of learners who just became the school's, but the events the ranges carry."""
+    def in_range(row: tuple) -> bool:
+        span = covers.get(row[1])
+        return span is not None and span[0] < row[2] <= span[1]
+    return [r for r in eventlog.learners_rows(db, share.joined, share.school) if not in_range(r)]
 
 
 def _discard(tmp: Path) -> None:
@@ -217,13 +240,16 @@ def check_free_space(folder: Path, needed: int) -> None:
 
 
 def write_zip(inst: Instance, f: BinaryIO, covers: "dict[str, list[int]]", destination: "str | None",
-              progress: "Progress | None", total: int) -> int:
-    """Write members then the signed manifest. Returns the number of distinct learners."""
+              progress: "Progress | None", total: int, share: "scope.Share | None" = None,
+              extras: "list[tuple]" = ()) -> "tuple[int, int]":
+    """Write members then the signed manifest. Returns (distinct learners, events written)."""
     learners: set = set()
     members = []
     done = 0
     z = strictzip.ZipWriter(f)
-    for number, lines in enumerate(event_chunks(inst.db, covers, learners), start=1):
+    if share:
+        share.choose(inst.db)
+    for number, lines in enumerate(event_chunks(inst.db, covers, learners, share, extras), start=1):
         data = "".join(lines).encode("utf-8")
         name = f"events-{number:05d}.ndjson"
         packed_sha256 = z.add(name, data)
@@ -232,49 +258,63 @@ def write_zip(inst: Instance, f: BinaryIO, covers: "dict[str, list[int]]", desti
         done += len(lines)
         if progress:
             progress(done, total)
-    manifest = build_manifest(inst, covers, destination, members, len(learners))
+    if progress:
+        progress(total, total)
+    manifest = build_manifest(inst, covers, destination, members, len(learners), share)
     z.add(MANIFEST, manifest, deflate=False)  # stored: the signature covers its bytes as they lie
     z.add(SIGNATURE, inst.key().sign(manifest), deflate=False)
     z.close()
-    return len(learners)
+    return len(learners), done
 
 
-def event_chunks(db: sqlite_utils.Database, covers: "dict[str, list[int]]", learners: set) -> Iterator[list[str]]:
+def event_rows(db: sqlite_utils.Database, covers: "dict[str, list[int]]", share: "scope.Share | None",
+               extras: "list[tuple]") -> Iterator[tuple]:
+    """The extras (histories of learners new to the school) first, then each range: whole,
+    or the school's share of it (a school's own events are all its own)."""
+    yield from extras
+    for dev, (frm, to) in covers.items():
+        scoped = share is not None and dev != share.school
+        yield from (eventlog.rows_in_scope if scoped else eventlog.rows_between)(db, dev, frm, to)
+
+
+def event_chunks(db: sqlite_utils.Database, covers: "dict[str, list[int]]", learners: set,
+                 share: "scope.Share | None" = None, extras: "list[tuple]" = ()) -> Iterator[list[str]]:
     lines: list[str] = []
     dumps = json.dumps
-    for dev, (frm, to) in covers.items():
-        for uid, device, seq, hlc, kind, learner, body in eventlog.rows_between(db, dev, frm, to):
-            # The body is stored as canonical JSON already: splice it in rather than re-encode.
-            lines.append(f'{{"uid":{dumps(uid)},"device_id":"{device}","seq":{seq},"hlc":"{hlc}",'
-                         f'"kind":{dumps(kind)},"learner_id":{dumps(learner, ensure_ascii=False)},'
-                         f'"body":{body}}}\n')
-            if learner is not None:
-                learners.add(learner)
-            if len(lines) == EVENTS_PER_MEMBER:
-                yield lines
-                lines = []
+    for uid, device, seq, hlc, kind, learner, body in event_rows(db, covers, share, extras):
+        # The body is stored as canonical JSON already: splice it in rather than re-encode.
+        lines.append(f'{{"uid":{dumps(uid)},"device_id":"{device}","seq":{seq},"hlc":"{hlc}",'
+                     f'"kind":{dumps(kind)},"learner_id":{dumps(learner, ensure_ascii=False)},'
+                     f'"body":{body}}}\n')
+        if learner is not None:
+            learners.add(learner)
+        if len(lines) == EVENTS_PER_MEMBER:
+            yield lines
+            lines = []
     if lines:
         yield lines
 
 
 def build_manifest(inst: Instance, covers: "dict[str, list[int]]", destination: "str | None",
-                   members: list, learners: int) -> bytes:
+                   members: list, learners: int, share: "scope.Share | None" = None) -> bytes:
     key = inst.key()
     devices = {dev: name for dev, name in inst.db.execute("SELECT device_id, name FROM sync_peers")
                if dev in covers}
     devices[inst.device_id] = key.name or inst.device_id
     manifest = {
-        "format": FORMAT, "version": VERSION,
+        "format": FORMAT, "version": SCOPED if share else VERSION,
         "origin": {"device_id": inst.device_id, "key_id": key.key_id, "name": key.name,
                    "role": peers.own_role(inst.db)},
         "destination": destination,
         "created_at": now_iso(),
         "covers": covers,
-        "holds": version_vector(inst.db),
+        "holds": scope.holds(inst.db),
         "devices": {d: devices[d] for d in sorted(devices)},
         "counts": {"events": sum(m["events"] for m in members), "learners": learners},
         "members": members,
     }
+    if share:
+        manifest["scope"] = {"school": share.school, "joined": share.joined}
     return json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=False).encode("utf-8") + b"\n"
 
 
@@ -304,22 +344,31 @@ class VerifiedBundle:
     def event_count(self) -> int:
         return self.manifest["counts"]["events"]
 
+    @property
+    def scoped(self) -> bool:
+        return self.manifest["version"] == SCOPED
+
+    @property
+    def joined(self) -> "list[str]":
+        return self.manifest["scope"]["joined"] if self.scoped else []
+
     def chunks(self) -> Iterator[list[tuple]]:
         """Events as rows (ROW_COLUMNS order, body as canonical JSON), one list per member."""
         expected = {dev: frm + 1 for dev, (frm, _) in self.covers.items()}
+        share = Placement(self.covers, set(self.joined)) if self.scoped else None
         with open_regular(self.path, MAX_BUNDLE, BundleError) as f:
             for entry in self.manifest["members"]:
                 packed = hashlib.sha256()
                 data = strictzip.read_member(f, self.members[entry["name"]], packed)
                 if (hashlib.sha256(data).hexdigest(), packed.hexdigest()) != (entry["sha256"], entry["packed_sha256"]):
                     raise BundleError(f"{self.path.name}: {entry['name']} changed while it was being read")
-                rows = parse_events(data, expected, entry["name"])
+                rows = parse_events(data, expected, entry["name"], share)
                 if len(rows) != entry["events"]:
                     raise BundleError(f"{self.path.name}: {entry['name']} holds {len(rows)} events, "
                                       f"the manifest says {entry['events']}")
                 yield rows
         short = [dev for dev, (_, to) in self.covers.items() if expected[dev] != to + 1]
-        if short:
+        if short and not self.scoped:
             raise BundleError(f"{self.path.name}: events of {short[0]} are missing from the bundle")
 
 
@@ -374,9 +423,9 @@ def parse_manifest(data: bytes) -> dict:
         raise BundleError("the manifest is not valid JSON") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise BundleError("not a kit progress bundle (the manifest's format is not 'kitsync')")
-    if manifest.get("version") != VERSION:
+    if manifest.get("version") not in (VERSION, SCOPED):
         raise BundleError(f"format version {manifest.get('version')!r} is unknown here (this kit reads "
-                          f"version {VERSION}); update the kit on this server")
+                          f"versions {VERSION} and {SCOPED}); update the kit on this server")
     return manifest
 
 
@@ -424,6 +473,8 @@ def check_manifest(db: sqlite_utils.Database, manifest: dict, role: str, members
     destination = manifest.get("destination")
     if destination is not None and destination != own:
         raise BundleError(f"it is addressed to {destination}, not to this server ({own})")
+    if manifest["version"] == SCOPED:
+        check_scope(manifest, role, own)
     names = [m.get("name") if isinstance(m, dict) else None for m in listed]
     if not all(isinstance(n, str) and CHUNK_NAME.fullmatch(n) for n in names) or len(set(names)) != len(names):
         raise BundleError("the manifest's member list is malformed")
@@ -436,8 +487,51 @@ def check_manifest(db: sqlite_utils.Database, manifest: dict, role: str, members
         if m["size"] != members[m["name"]].size:
             raise BundleError(f"{m['name']} has another size than the manifest says (tampered?)")
     total = sum(to - frm for frm, to in covers.values())
-    if counts.get("events") != total or sum(m["events"] for m in listed) != total:
+    listed_total = sum(m["events"] for m in listed)
+    if manifest["version"] == SCOPED:  # a share: at most the ranges, plus the joined histories
+        total = listed_total if listed_total <= total + MAX_JOINED_EVENTS else -1
+    if counts.get("events") != total or listed_total != total:
         raise BundleError("the manifest's event counts do not add up")
+
+
+MAX_JOINED = 100_000            # learners whose history one scoped bundle may bring
+MAX_JOINED_EVENTS = 50_000_000
+
+
+def check_scope(manifest: dict, role: str, own: str) -> None:
+    """A scoped bundle is a hub's, for this server only, naming the learners it brings whole."""
+    share = manifest.get("scope")
+    if role not in ("hub", "self"):
+        raise BundleError("a school sent a hub's scoped bundle; only a hub relays a school's share")
+    if manifest.get("destination") != own or not isinstance(share, dict) or share.get("school") != own:
+        raise BundleError("a scoped bundle must be addressed to this server")
+    joined = share.get("joined")
+    if not (isinstance(joined, list) and len(joined) <= MAX_JOINED
+            and all(isinstance(j, str) and LEARNER_ID.fullmatch(j) for j in joined)):
+        raise BundleError("the manifest's list of learners who joined is malformed")
+
+
+class Placement:
+    """Where an event of a scoped bundle may lie: within its device's range, after the one
+    before it (the school's share of the range, in order), or outside every range when it is
+    about a learner whose whole history the bundle brings, once."""
+
+    def __init__(self, covers: "dict[str, list[int]]", joined: "set[str]"):
+        self.covers, self.joined, self.seen = covers, joined, set()
+
+    def problem(self, dev: str, seq: int, learner: "str | None", expected: "dict[str, int]") -> "str | None":
+        span = self.covers.get(dev)
+        if span is not None and span[0] < seq <= span[1]:
+            if seq < expected[dev]:
+                return f"event {dev}:{seq} is out of order"
+            expected[dev] = seq + 1
+            return None
+        if learner not in self.joined:
+            return f"event {dev}:{seq} lies outside the ranges and is about no learner who joined"
+        if (dev, seq) in self.seen:
+            return f"event {dev}:{seq} appears twice"
+        self.seen.add((dev, seq))
+        return None
 
 
 def reject_constant(name: str):
@@ -448,8 +542,10 @@ def reject_constant(name: str):
 DECODE_LINE = json.JSONDecoder(parse_constant=reject_constant).raw_decode
 
 
-def parse_events(data: bytes, expected: "dict[str, int]", member: str) -> list[tuple]:
-    """Parse and check one member's events; `expected` (next seq per device) advances."""
+def parse_events(data: bytes, expected: "dict[str, int]", member: str, share: "Placement | None" = None
+                 ) -> list[tuple]:
+    """Parse and check one member's events; `expected` (next seq per device) advances. In a
+    scoped bundle (`share`), the share of each range in order and the joined histories."""
     rows = []
     try:
         lines = data.decode("utf-8").split("\n")
@@ -463,22 +559,32 @@ def parse_events(data: bytes, expected: "dict[str, int]", member: str) -> list[t
             row = (e["uid"], e["device_id"], e["seq"], e["hlc"], e["kind"], e["learner_id"], canonical_json(e["body"]))
         except (ValueError, KeyError, TypeError, IndexError):
             raise BundleError(f"{member} line {number} is not an event") from None
-        problem = "trailing characters" if end != len(line) else event_problem(e, row, expected)
+        problem = "trailing characters" if end != len(line) else event_problem(e, row, expected, share)
         if problem:
             raise BundleError(f"{member} line {number}: {problem}")
-        expected[row[1]] += 1
+        if share is None:
+            expected[row[1]] += 1
         rows.append(row)
     return rows
 
 
-def event_problem(e: dict, row: tuple, expected: "dict[str, int]") -> "str | None":
+def event_problem(e: dict, row: tuple, expected: "dict[str, int]", share: "Placement | None" = None
+                  ) -> "str | None":
     """Why this event may not enter, or None. Cheap checks first: this runs a million times."""
     uid, dev, seq, hlc, kind, learner, body = row
     if len(e) != 7:
         return "unexpected fields"
-    if dev.__class__ is not str or dev not in expected:
+    if share is not None:
+        if dev.__class__ is not str or not DEVICE_ID.fullmatch(dev) or seq.__class__ is not int or seq < 1:
+            return "malformed device or seq"
+        if learner is not None and learner.__class__ is not str:
+            return "malformed learner id"
+        placed = share.problem(dev, seq, learner, expected)
+        if placed:
+            return placed
+    elif dev.__class__ is not str or dev not in expected:
         return f"device {dev!r} is not covered by the manifest"
-    if seq.__class__ is not int or seq != expected[dev]:
+    elif seq.__class__ is not int or seq != expected[dev]:
         return f"expected seq {expected[dev]} of {dev}, found {seq!r}"
     if uid != f"{dev}:{seq}":
         return "the uid is not <device>:<seq> (only the device that made an event names it)"
@@ -508,8 +614,8 @@ def import_bundle(inst: Instance, path: "str | Path", progress: "Progress | None
     remembered. Idempotent and order-independent; the database is unchanged on any refusal."""
     bundle = read_bundle(path, inst.db)
     manifest, db = bundle.manifest, inst.db
-    held = version_vector(db)
-    missing = any(held.get(dev, 0) < to for dev, (_, to) in bundle.covers.items())
+    held = scope.holds(db)
+    missing = bool(bundle.joined) or any(held.get(dev, 0) < to for dev, (_, to) in bundle.covers.items())
     new = done = 0
     cache = db.execute("PRAGMA cache_size").fetchone()[0]
     db.execute(f"PRAGMA cache_size = {IMPORT_CACHE_KIB}")  # index pages of a big log stay in memory
@@ -526,11 +632,17 @@ def import_bundle(inst: Instance, path: "str | Path", progress: "Progress | None
                     done += len(rows)
                     if progress:
                         progress(done, bundle.event_count)
+            if bundle.scoped:
+                scope.note_covered(db, bundle.covers, held)
             if bundle.signer_role != "self":
                 devices = {d: n[:100] for d, n in manifest.get("devices", {}).items()
                            if DEVICE_ID.fullmatch(d) and isinstance(n, str)}
                 peers.note_import(db, bundle.origin, str(manifest["origin"].get("name", ""))[:100],
                                   bundle.signer_role, manifest["holds"], devices, new > 0)
+            if bundle.signer_role == "school":
+                scope.confirm(db, bundle.origin, manifest["holds"])
+            elif bundle.signer_role == "hub":
+                scope.forget_others(db, manifest["holds"])
     except BundleError as e:
         raise BundleError(f"{Path(path).name}: {e}") from None
     finally:

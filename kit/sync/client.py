@@ -33,10 +33,9 @@ from typing import Callable
 from ..core.config import fsync_dir, sha256_file
 from ..core.db import transaction
 from ..core.errors import BundleError, KitError, SyncError, TrustError
-from ..core.eventlog import version_vector
 from ..core.instance import Instance
 from ..core.keys import PublicKey, trusted_key
-from . import auth, enrol, peers
+from . import auth, enrol, peers, scope
 from .bundle import DEVICE_ID, export_bundle, import_bundle
 from .strictzip import MAX_ZIP
 from .usb import PACK_FILE
@@ -387,7 +386,7 @@ def pull(inst: Instance, url: str, install_pack: "Callable | None" = None, progr
     for _ in range(2):  # a second round only if the hub forgot a download we had started
         pending = checkpoint(inst, tid)
         if pending is None:
-            offer = link.json("POST", "/sync/pull", {"vector": version_vector(inst.db)})
+            offer = link.json("POST", "/sync/pull", {"vector": scope.holds(inst.db)})
             if offer.get("name") is None:
                 break
             name = checked(offer, "name", str, lambda n: bool(SHA256.fullmatch(n)))  # a bundle's sha256

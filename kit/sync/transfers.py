@@ -16,10 +16,12 @@ import time
 from pathlib import Path
 from typing import Mapping
 
+from ..core import eventlog
 from ..core.config import fsync_dir, sha256_file
+from ..core.db import transaction
 from ..core.errors import SyncError, UploadError
 from ..core.instance import Instance
-from . import auth, peers
+from . import auth, peers, scope
 from .bundle import DEVICE_ID, export_bundle, import_bundle
 from .usb import PACK_FILE
 
@@ -123,9 +125,13 @@ def is_vector(value: object) -> bool:
 def prepare_download(inst: Instance, peer: str, since: "dict[str, int]") -> dict:
     """One prepared bundle per peer, kept while the peer asks from the same vector (a resumed
     pull gets the very same bytes): {name, size, events}, name None when nothing is lacking."""
+    with transaction(inst.db):
+        scope.confirm(inst.db, peer, since)  # the peer's signed word for what it holds
     tid = f"serve:{peer}"
     row = inst.db.execute("SELECT name, path, size, meta FROM sync_transfers WHERE id = ?", [tid]).fetchone()
-    if row and Path(row[1]).exists() and json.loads(row[3]).get("since") == since:
+    log = eventlog.log_mark(inst.db)  # a new event here (a move, say) makes a new bundle
+    if row and Path(row[1]).exists() and json.loads(row[3]).get("since") == since \
+            and json.loads(row[3]).get("log") == log:
         return {"name": row[0], "size": row[2], "events": json.loads(row[3])["events"]}
     if row:
         Path(row[1]).unlink(missing_ok=True)
@@ -139,7 +145,7 @@ def prepare_download(inst: Instance, peer: str, since: "dict[str, int]") -> dict
     inst.db.execute("INSERT INTO sync_transfers (id, peer, direction, name, path, size, sha256, meta, updated_at) "
                     "VALUES (?, ?, 'serve', ?, ?, ?, ?, ?, ?)",
                     [tid, peer, name, str(report.path), report.bytes, name,
-                     json.dumps({"since": since, "events": report.events}), time.time()])
+                     json.dumps({"since": since, "log": log, "events": report.events}), time.time()])
     fsync_dir(folder)
     return {"name": name, "size": report.bytes, "events": report.events}
 
