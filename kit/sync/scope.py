@@ -23,14 +23,16 @@ events: nothing is dropped that the district would lose.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import sqlite_utils
 
 from ..core import eventlog, records
 from ..core.db import get_meta
+from ..core.events import RecordSet
 
-MOVED_FIELDS = ("school", "class_id")  # the fields whose change moves a learner
+MOVED_FIELDS = ("school", "class_id")  # the fields whose change may move a learner
 
 
 def holds(db: sqlite_utils.Database) -> "dict[str, int]":
@@ -76,16 +78,30 @@ def share_of(db: sqlite_utils.Database, school: str) -> Share:
     made = {rid for (kind, rid), dev in records.origins_of(db).items() if kind == "learner" and dev == school}
     learners: "dict[str, str | None]" = {lid: None for lid in mine}
     for lid in (set(sent) | made) - mine:  # were the school's: what led up to their leaving
-        learners[lid] = (sent[lid][0] if lid in sent else None) or left_at(db, lid)
+        learners[lid] = (sent[lid][0] if lid in sent else None) or left_at(db, lid, school)
     joined = sorted(lid for lid in mine if lid not in sent or sent[lid][0] is not None or not sent[lid][1])
     return Share(school, learners, classes, joined)
 
 
-def left_at(db: sqlite_utils.Database, learner_id: str) -> str:
-    """The clock of the change that took a learner away (the latest move of it)."""
-    row = db.execute("SELECT MAX(hlc) FROM record_clocks WHERE kind = 'learner' AND id = ? AND field IN (?, ?)",
-                     [learner_id, *MOVED_FIELDS]).fetchone()
-    return row[0] if row and row[0] else ""
+def left_at(db: sqlite_utils.Database, learner_id: str, school: str) -> str:
+    """The clock of the change that took a learner away from `school`: the first move, after
+    the last time it was the school's, that made it another's (a later move is not its news)."""
+    fields: dict = {}
+    left = ""
+    for event in eventlog.learner_events(db, learner_id, (RecordSet.KIND,)):
+        change = event.payload()
+        if change.kind != "learner" or not set(MOVED_FIELDS) & set(change.fields):
+            if change.kind == "learner":
+                fields.update(change.fields)
+            continue
+        fields.update(change.fields)
+        klass = fields.get("class_id")
+        now = fields.get("school") or (records.origin(db, "class", klass) if klass else None) or event.device_id
+        if now == school:
+            left = ""
+        elif not left:
+            left = event.hlc
+    return left
 
 
 def remember(db: sqlite_utils.Database, share: Share, covers: "dict[str, list[int]]") -> None:
@@ -144,8 +160,14 @@ def forget_others(db: sqlite_utils.Database, hub_holds: "dict[str, int]") -> int
 
 
 def _was_ours(db: sqlite_utils.Database, me: str, key: "tuple[str, str]") -> bool:
-    """A learner this school made or saw here (it moved away): its history up to the move stays."""
+    """A record this school made, or a learner who was here (moved in, then away): its history
+    up to the move stays."""
     kind, rid = key
     if records.origin(db, kind, rid) == me:
         return True
-    return kind == "learner" and me in eventlog.tops_about(db, rid)
+    if kind != "learner":
+        return False
+    if me in eventlog.tops_about(db, rid):
+        return True
+    changes = eventlog.learner_body_field(db, rid, RecordSet.KIND, "fields")
+    return any(json.loads(fields).get("school") == me for fields in changes if fields)
