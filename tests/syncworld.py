@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from kit.core import records
 from kit.core.config import DataDir
 from kit.core.db import transaction
 from kit.core.eventlog import append
@@ -37,6 +38,22 @@ def enrol(hub: Instance, *schools: Instance) -> None:
 def activity(inst: Instance, learner: str, n: int, lesson: str = "l") -> None:
     for i in range(n):
         append(inst.db, LessonRead("numeracy", f"{lesson}{i}", "fr"), learner_id=learner)
+
+
+def move_school(hub: Instance, src: Instance, dst: Instance) -> int:
+    """The coordinator moves every learner the hub knows of `src` (in a class of src's, or only
+    named in src's events) to `dst`: one record.set each, at the hub. Returns how many."""
+    owned = records.owners(hub.db)
+    named = {lid for (lid,) in hub.db.execute(
+        "SELECT DISTINCT learner_id FROM events WHERE device_id = ? AND learner_id IS NOT NULL", [src.device_id])}
+    moving = sorted({rid for (kind, rid), who in owned.items() if kind == "learner" and who == src.device_id}
+                    | {lid for lid in named if ("learner", lid) not in owned})
+    for lid in moving:
+        fields = {"school": dst.device_id}
+        if records.get(hub.db, "learner", lid) is None:
+            fields["name"] = lid[:80]
+        records.set_fields(hub.db, "learner", lid, fields)
+    return len(moving)
 
 
 def dump(inst: Instance) -> list[str]:

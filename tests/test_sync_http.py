@@ -22,7 +22,7 @@ from kit.sync import auth, enrol
 from kit.sync.client import CHUNK, GROW_AFTER, MIN_CHUNK, Link, enrol_with_code, pull, push
 from conftest import MINI, ROOT
 from netlink import BadLink, served
-from syncworld import activity, bulk_events, enrol as enrol_both, server, truth
+from syncworld import activity, bulk_events, enrol as enrol_both, move_school, server, truth
 
 FAST = {"backoff": 0.01, "max_backoff": 0.05, "attempts": 30}
 QUICK_BACKOFF = {"backoff": 0.01, "max_backoff": 0.05}   # the real chunk sizes and number of tries
@@ -36,7 +36,7 @@ def world(tmp_path):
     records.set_fields(a.db, "learner", "L1", {"name": "Amina"})
     activity(a, "L1", 30)
     records.set_fields(b.db, "learner", "L2", {"name": "Bilal"})
-    activity(b, "L1", 20, lesson="m")  # L1 learns at B too (a learner who moved)
+    activity(b, "L1", 20, lesson="m")  # L1 learns at B too: she is moving there (move_school)
     with served(hub.data) as url:
         yield hub, a, b, url
     for inst in (hub, a, b):
@@ -48,13 +48,23 @@ def everyone_agrees(*servers) -> bool:
     return all(truth(s) == first for s in servers[1:])
 
 
+def a_holds_its_share(hub, a) -> bool:
+    """Once A's learners moved to B, A holds its own events and what led to their leaving:
+    everything at the hub but what was never A's (B's learner L2) or came after."""
+    events = truth(a)["events"]
+    return set(events) <= set(truth(hub)["events"]) and not any(e[5] == "L2" for e in events) \
+        and all(e in events for e in truth(hub)["events"] if e[1] == a.device_id)
+
+
 def test_push_and_pull_bring_two_schools_and_the_hub_to_the_same_state(world):
     hub, a, b, url = world
     assert push(a, url).pushed_new == 31
     assert push(b, url).pushed_new == 21
-    assert pull(a, url).pulled_new == 21
-    assert pull(b, url).pulled_new == 31
-    assert everyone_agrees(hub, a, b)
+    assert move_school(hub, a, b) == 1  # L1 moves to B
+    assert pull(a, url).pulled_new == 21  # what B saw of her before she left A, and her move
+    assert pull(b, url).pulled_new == 32  # her whole history from A, and her move
+    assert everyone_agrees(hub, b) and a_holds_its_share(hub, a)
+    assert not any(e[5] == "L2" for e in truth(a)["events"])  # B's learner never reaches A
     again = push(a, url), pull(a, url)
     assert again[0].pushed_events == 0 and again[1].pulled_events == 0  # nothing lacks: nothing moves
 
@@ -66,11 +76,12 @@ def test_push_and_pull_complete_through_a_link_that_keeps_dropping(world):
     opts = {**FAST, "chunk": 2048}
     for school in (a, b):
         push(school, link.url, **opts)
+    move_school(hub, a, b)  # so that B's pull carries A's 2,000 events
     for school in (a, b):
         pull(school, link.url, **opts)
     link.close()
     assert link.cuts >= 5
-    assert everyone_agrees(hub, a, b)
+    assert everyone_agrees(hub, b) and a_holds_its_share(hub, a)
 
 
 @pytest.mark.slow
@@ -80,6 +91,7 @@ def test_throttled_slow_link_with_cuts_still_syncs(world):
     opts = {**FAST, "chunk": 8192}
     push(a, link.url, **opts)
     push(b, link.url, **opts)
+    move_school(hub, b, a)
     pull(a, link.url, **opts)
     link.close()
     assert everyone_agrees(hub, a) and truth(hub)["events"] != truth(b)["events"]
@@ -107,6 +119,7 @@ def test_an_interrupted_pull_resumes_from_where_it_stopped(world):
     hub, a, b, url = world
     bulk_events(a, 3000)
     push(a, url)
+    move_school(hub, a, b)  # a class moves: B pulls its history
     link = BadLink(url)
     link.fail_after = 20_000
     with pytest.raises(SyncError):
@@ -118,7 +131,7 @@ def test_an_interrupted_pull_resumes_from_where_it_stopped(world):
     link.down, link.fail_after = False, None
     report = pull(b, link.url, chunk=4096)
     assert report.resumed and report.bytes_received == size - had
-    assert report.pulled_new == 3031
+    assert report.pulled_new == 3031 + 51  # A's events, and the 51 moves
 
 
 def raw_request(url: str, method: str, path: str, headers: dict, body: bytes = b"") -> int:
@@ -196,8 +209,9 @@ def test_kit_sync_push_pull_and_auto_commands(world):
     run = CliRunner().invoke
     out = run(main, ["sync", "push", "--hub", url, "--data", str(a.data.root)])
     assert out.exit_code == 0 and "31 new to the hub" in out.output, out.output
+    move_school(hub, a, b)
     out = run(main, ["sync", "auto", "--hub", url, "--once", "--data", str(b.data.root)])
-    assert out.exit_code == 0 and "pushed 21 new events, pulled 31 new events" in out.output, out.output
+    assert out.exit_code == 0 and "pushed 21 new events, pulled 32 new events" in out.output, out.output
     assert version_vector(b.db) == version_vector(hub.db)
     out = run(main, ["sync", "auto", "--hub", "http://127.0.0.1:9", "--once", "--data", str(b.data.root)])
     assert out.exit_code == 1 and "not synced" in out.output
@@ -239,12 +253,14 @@ def test_a_link_cut_every_30_kb_on_average_still_carries_a_schools_day_both_ways
     a_school_day(a)
     link = BadLink(url, cut_chance=1.0, cut_within=60_000, seed=11)  # each connection dies within 60 KB
     pushed = push(a, link.url, **QUICK_BACKOFF)
+    move_school(hub, a, b)  # A's classes move to B: B's pull carries the day back
     pulled = pull(b, link.url, **QUICK_BACKOFF)
     link.close()
     assert pushed.bytes_sent > 200_000 and pulled.bytes_received > 200_000
     assert link.cuts >= 5
-    assert truth(hub)["events"] == truth(a)["events"]
-    assert version_vector(b.db)[a.device_id] == version_vector(a.db)[a.device_id]
+    assert [e for e in truth(hub)["events"] if e[1] == a.device_id] == truth(a)["events"]
+    count = "SELECT COUNT(*) FROM events WHERE device_id = ? AND learner_id IS NOT NULL"
+    assert b.db.execute(count, [a.device_id]).fetchone() == a.db.execute(count, [a.device_id]).fetchone()
 
 
 def test_the_chunk_halves_after_each_cut_down_to_its_floor_and_doubles_after_good_requests_up_to_its_ceiling(world):

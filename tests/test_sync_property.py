@@ -52,7 +52,7 @@ def bundles(tmp_path_factory):
 
 def receive(paths: list[Path], keys: dict) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
-        school = server(Path(tmp), "Receiver")
+        school = server(Path(tmp), "Receiver", role="hub")  # one that merges what everyone sends
         trust(school.db, keys["hub"], "hub")
         trust(school.db, keys["a"], "school")
         trust(school.db, keys["b"], "school")

@@ -7,9 +7,10 @@ import hashlib
 
 import pytest
 
+from kit.core import roster
 from kit.core.errors import SyncError, UploadError
 from kit.sync import transfers
-from kit.sync.bundle import export_bundle
+from kit.sync.bundle import export_bundle, import_bundle
 from syncworld import activity, truth
 
 
@@ -56,9 +57,13 @@ def test_a_download_is_prepared_once_per_vector(world):
     hub, a, b, _ = world
     activity(a, "L1", 3)
     assert transfers.prepare_download(hub, b.device_id, {})["name"] is None  # the hub holds nothing yet
-    activity(hub, "L9", 2)
-    first = transfers.prepare_download(hub, b.device_id, {})
-    assert first["events"] == 2 and transfers.prepare_download(hub, b.device_id, {}) == first
+    klass = roster.create_class(b.db, "CP", code="123")
+    omar = roster.add_learner(b.db, klass.id, "Omar", pin="1234")
+    import_bundle(hub, export_bundle(b, hub.data.root, destination=hub.device_id).path)
+    for pin in ("1111", "2222"):
+        roster.set_secret(hub.db, omar.id, pin=pin)  # the coordinator, twice
+    first = transfers.prepare_download(hub, b.device_id, {b.device_id: 2})
+    assert first["events"] == 2 and transfers.prepare_download(hub, b.device_id, {b.device_id: 2}) == first
     path = transfers.prepared_bundle(hub, b.device_id, first["name"])
     assert hashlib.sha256(path.read_bytes()).hexdigest() == first["name"]
     assert transfers.prepared_bundle(hub, a.device_id, first["name"]) is None  # another peer's
