@@ -180,6 +180,7 @@ def test_a_school_that_held_the_whole_district_lets_go_of_the_others_once_the_hu
     activity(b, late.id, 2, lesson="late")  # events of B the hub does not hold yet
     records.merge(a.db, eventlog.events_after(b.db, {}))
     assert roster.get_learner(a.db, late.id) is not None
+    activity(a, people[a.device_id][1][0].id, 1, lesson="today")  # A's bundle tells what A holds
     visit(hub, a, out)
     # The hub holds all of B's but those two reads: B's other learner goes, the late one stays.
     assert roster.get_learner(a.db, people[b.device_id][1][1].id) is None
@@ -212,11 +213,14 @@ def test_a_scoped_bundle_may_bring_events_outside_its_ranges_only_for_learners_w
     made = export_for(hub, out, a.device_id)
     manifest, chunks = read_manifest(made.path)
     assert manifest["scope"]["school"] == a.device_id and omar.id in manifest["scope"]["joined"]
-    hidden = {**manifest, "scope": {"school": a.device_id, "joined": []}}  # his history, unannounced
-    forged = forge(tmp_path / "hidden.kitsync", hub.key(), hidden, chunks)
-    before = dump(a)
-    with pytest.raises(BundleError, match="outside the ranges"):
-        import_bundle(a, forged)
-    assert dump(a) == before
     lines = [json.loads(x) for x in b"".join(chunks.values()).decode().splitlines()]
     assert {e["learner_id"] for e in lines if e["device_id"] == b.device_id} == {omar.id}
+    # His events from B, outside every range: as a history that joins, or not at all.
+    covers = {d: r for d, r in manifest["covers"].items() if d != b.device_id}
+    hidden = {**manifest, "covers": covers, "scope": {"school": a.device_id, "joined": []}}
+    before = dump(a)
+    with pytest.raises(BundleError, match="outside the ranges"):
+        import_bundle(a, forge(tmp_path / "hidden.kitsync", hub.key(), hidden, chunks))
+    assert dump(a) == before
+    joined = {**hidden, "scope": {"school": a.device_id, "joined": [omar.id]}}
+    assert import_bundle(a, forge(tmp_path / "joined.kitsync", hub.key(), joined, chunks)).new == len(lines)

@@ -8,6 +8,7 @@ kit.core.db's migrations, which stay as shipped (a shipped migration is never ed
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Iterator
@@ -137,36 +138,19 @@ def events_after(db: sqlite_utils.Database, vector: "dict[str, int]") -> Iterato
 
 # --- a school's share of the log (kit.sync.scope chooses it; these read and forget it) --------
 
-def set_scope(db: sqlite_utils.Database, learners: "dict[str, str | None]", classes: "set[str]") -> None:
-    """Choose what rows_in_scope returns, on this connection: the events about these learners
-    (up to a clock when one is given: the learner left then), and the record events of these
-    classes. Kept in temporary tables so SQLite joins them against the log."""
-    db.execute("CREATE TEMP TABLE IF NOT EXISTS scope_learners (id TEXT PRIMARY KEY, until_hlc TEXT)")
-    db.execute("CREATE TEMP TABLE IF NOT EXISTS scope_classes (id TEXT PRIMARY KEY)")
-    db.execute("DELETE FROM temp.scope_learners")
-    db.execute("DELETE FROM temp.scope_classes")
-    db.conn.executemany("INSERT INTO temp.scope_learners VALUES (?, ?)", learners.items())
-    db.conn.executemany("INSERT INTO temp.scope_classes VALUES (?)", [(c,) for c in classes])
-
-
-def rows_in_scope(db: sqlite_utils.Database, device: str, after: int, upto: int) -> Iterator[tuple]:
-    """rows_between, keeping only the events set_scope chose."""
-    return db.execute(
-        f"SELECT {_COLUMNS} FROM events e WHERE device_id = ? AND seq > ? AND seq <= ? AND ("
-        " EXISTS (SELECT 1 FROM temp.scope_learners s WHERE s.id = e.learner_id"
-        "         AND (s.until_hlc IS NULL OR e.hlc <= s.until_hlc))"
-        " OR (e.learner_id IS NULL AND e.kind IN ('record.set', 'record.delete')"
-        "     AND json_extract(e.body, '$.kind') = 'class'"
-        "     AND json_extract(e.body, '$.id') IN (SELECT id FROM temp.scope_classes)))"
-        " ORDER BY seq", [device, after, upto])
-
-
-def learners_rows(db: sqlite_utils.Database, learner_ids: "list[str]", but_device: str) -> list[tuple]:
-    """Every event about these learners not made by `but_device`, in (device, seq) order."""
+def share_rows(db: sqlite_utils.Database, learners: "list[str]", classes: "set[str]", but_device: str) -> list[tuple]:
+    """Every event about these learners, and every record event of these classes, not made by
+    `but_device`, in (device, seq) order. Found through the learner index, so the cost follows
+    the share, not the size of the log (a hub holds a whole district)."""
     rows = []
-    for lid in learner_ids:
+    for lid in learners:
         rows += db.execute(f"SELECT {_COLUMNS} FROM events WHERE learner_id = ? AND device_id != ?",
                            [lid, but_device]).fetchall()
+    if classes:
+        rows += [r for r in db.execute(
+            f"SELECT {_COLUMNS} FROM events WHERE learner_id IS NULL AND device_id != ? "
+            "AND kind IN ('record.set', 'record.delete') AND json_extract(body, '$.kind') = 'class'", [but_device])
+            if json.loads(r[6])["id"] in classes]
     return sorted(rows, key=lambda r: (r[1], r[2]))
 
 

@@ -167,21 +167,23 @@ def export_bundle(inst: Instance, dest_path: "str | Path", since_vector: "dict[s
     still carries `holds`, what arrived here (so a school learns of a stick that never arrived
     and sends that range again). The file appears complete or not at all: temp name, fsync,
     rename."""
-    covers = plan_export(inst, since_vector or {})
     share = share_for(inst, destination)
-    extras = scope_extras(inst.db, share, covers) if share else []
-    if not covers and not extras and not acknowledge:
+    if share:
+        covers, rows = scope.plan(inst.db, share, since_vector or {}, version_vector(inst.db))
+    else:
+        covers, rows = plan_export(inst, since_vector or {}), None
+    if not covers and not rows and not acknowledge:
         return ExportReport(None, 0, 0, 0, {}, destination)
     make_durable(inst.db)
     dest = Path(dest_path)
     if dest.is_dir():
         dest = dest / bundle_name(inst.device_id, covers, destination)
-    total = sum(to - frm for frm, to in covers.values()) + len(extras)  # at most: a share is less
+    total = len(rows) if share else sum(to - frm for frm, to in covers.values())
     check_free_space(dest.parent, total * ESTIMATED_BYTES_PER_EVENT + (1 << 20))
     tmp = dest.with_name(f".{dest.name}.partial")
     try:
         with create_new(tmp) as f:  # never through a link planted at that name
-            learners, written = write_zip(inst, f, covers, destination, progress, total, share, extras)
+            learners, written = write_zip(inst, f, covers, destination, progress, total, share, rows)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, dest)
@@ -196,14 +198,6 @@ def export_bundle(inst: Instance, dest_path: "str | Path", since_vector: "dict[s
         with transaction(inst.db):
             scope.remember(inst.db, share, covers)
     return ExportReport(dest, written, learners, dest.stat().st_size, covers, destination)
-
-
-def scope_extras(db: sqlite_utils.Database, share: "scope.Share", covers: "dict[str, list[int]]") -> "list[tuple]":
-    """The histories of learners who just became the school's, but the events the ranges carry."""
-    def in_range(row: tuple) -> bool:
-        span = covers.get(row[1])
-        return span is not None and span[0] < row[2] <= span[1]
-    return [r for r in eventlog.learners_rows(db, share.joined, share.school) if not in_range(r)]
 
 
 def _discard(tmp: Path) -> None:
@@ -241,15 +235,13 @@ def check_free_space(folder: Path, needed: int) -> None:
 
 def write_zip(inst: Instance, f: BinaryIO, covers: "dict[str, list[int]]", destination: "str | None",
               progress: "Progress | None", total: int, share: "scope.Share | None" = None,
-              extras: "list[tuple]" = ()) -> "tuple[int, int]":
+              rows: "list[tuple] | None" = None) -> "tuple[int, int]":
     """Write members then the signed manifest. Returns (distinct learners, events written)."""
     learners: set = set()
     members = []
     done = 0
     z = strictzip.ZipWriter(f)
-    if share:
-        share.choose(inst.db)
-    for number, lines in enumerate(event_chunks(inst.db, covers, learners, share, extras), start=1):
+    for number, lines in enumerate(event_chunks(inst.db, covers, learners, rows), start=1):
         data = "".join(lines).encode("utf-8")
         name = f"events-{number:05d}.ndjson"
         packed_sha256 = z.add(name, data)
@@ -258,8 +250,6 @@ def write_zip(inst: Instance, f: BinaryIO, covers: "dict[str, list[int]]", desti
         done += len(lines)
         if progress:
             progress(done, total)
-    if progress:
-        progress(total, total)
     manifest = build_manifest(inst, covers, destination, members, len(learners), share)
     z.add(MANIFEST, manifest, deflate=False)  # stored: the signature covers its bytes as they lie
     z.add(SIGNATURE, inst.key().sign(manifest), deflate=False)
@@ -267,21 +257,15 @@ def write_zip(inst: Instance, f: BinaryIO, covers: "dict[str, list[int]]", desti
     return len(learners), done
 
 
-def event_rows(db: sqlite_utils.Database, covers: "dict[str, list[int]]", share: "scope.Share | None",
-               extras: "list[tuple]") -> Iterator[tuple]:
-    """The extras (histories of learners new to the school) first, then each range: whole,
-    or the school's share of it (a school's own events are all its own)."""
-    yield from extras
-    for dev, (frm, to) in covers.items():
-        scoped = share is not None and dev != share.school
-        yield from (eventlog.rows_in_scope if scoped else eventlog.rows_between)(db, dev, frm, to)
-
-
 def event_chunks(db: sqlite_utils.Database, covers: "dict[str, list[int]]", learners: set,
-                 share: "scope.Share | None" = None, extras: "list[tuple]" = ()) -> Iterator[list[str]]:
+                 rows: "list[tuple] | None" = None) -> Iterator[list[str]]:
+    """The events as bundle lines, EVENTS_PER_MEMBER a list: `rows` (a school's share, chosen
+    by kit.sync.scope) or else every event in the ranges."""
     lines: list[str] = []
     dumps = json.dumps
-    for uid, device, seq, hlc, kind, learner, body in event_rows(db, covers, share, extras):
+    if rows is None:
+        rows = (row for dev, (frm, to) in covers.items() for row in eventlog.rows_between(db, dev, frm, to))
+    for uid, device, seq, hlc, kind, learner, body in rows:
         # The body is stored as canonical JSON already: splice it in rather than re-encode.
         lines.append(f'{{"uid":{dumps(uid)},"device_id":"{device}","seq":{seq},"hlc":"{hlc}",'
                      f'"kind":{dumps(kind)},"learner_id":{dumps(learner, ensure_ascii=False)},'
@@ -308,7 +292,7 @@ def build_manifest(inst: Instance, covers: "dict[str, list[int]]", destination: 
         "destination": destination,
         "created_at": now_iso(),
         "covers": covers,
-        "holds": scope.holds(inst.db),
+        "holds": scope.told(inst.db, share, covers),
         "devices": {d: devices[d] for d in sorted(devices)},
         "counts": {"events": sum(m["events"] for m in members), "learners": learners},
         "members": members,

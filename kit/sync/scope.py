@@ -31,6 +31,7 @@ import sqlite_utils
 from ..core import eventlog, records
 from ..core.db import get_meta
 from ..core.events import RecordSet
+from . import peers
 
 MOVED_FIELDS = ("school", "class_id")  # the fields whose change may move a learner
 
@@ -43,6 +44,17 @@ def holds(db: sqlite_utils.Database) -> "dict[str, int]":
         if seq > vector.get(dev, 0):
             vector[dev] = seq
     return vector
+
+
+def told(db: sqlite_utils.Database, share: "Share | None", covers: "dict[str, list[int]]") -> "dict[str, int]":
+    """What a bundle says its maker holds. To a school, only what concerns it: its own device,
+    the hub's, the ranges sent, and the devices it says it holds events of (to let go of
+    them, kit.sync.scope.forget_others), not the vector of a whole district."""
+    vector = holds(db)
+    if share is None:
+        return vector
+    wanted = {share.school, eventlog.device_id(db), *covers, *peers.peer_holds(db, share.school)}
+    return {dev: seq for dev, seq in vector.items() if dev in wanted}
 
 
 def note_covered(db: sqlite_utils.Database, covers: "dict[str, list[int]]", held: "dict[str, int]") -> None:
@@ -64,9 +76,6 @@ class Share:
     classes: "set[str]"                 # the school's classes
     joined: "list[str]"                 # learners whose whole history goes (again) this time
 
-    def choose(self, db: sqlite_utils.Database) -> None:
-        eventlog.set_scope(db, self.learners, self.classes)
-
 
 def share_of(db: sqlite_utils.Database, school: str) -> Share:
     """The school's share now, from the records and what was sent to it before."""
@@ -81,6 +90,26 @@ def share_of(db: sqlite_utils.Database, school: str) -> Share:
         learners[lid] = (sent[lid][0] if lid in sent else None) or left_at(db, lid, school)
     joined = sorted(lid for lid in mine if lid not in sent or sent[lid][0] is not None or not sent[lid][1])
     return Share(school, learners, classes, joined)
+
+
+def plan(db: sqlite_utils.Database, share: Share, since: "dict[str, int]", tops: "dict[str, int]"
+         ) -> "tuple[dict[str, list[int]], list[tuple]]":
+    """What a holder of `since` lacks of the share, as (covers, rows): a range (since, top] for
+    each device with something in it, and the rows in (device, seq) order, joined histories
+    included whatever `since` says. Only devices with something for the school appear: a
+    district's hundred other schools cost a school nothing."""
+    joined = set(share.joined)
+    rows = []
+    for row in eventlog.share_rows(db, list(share.learners), share.classes, share.school):
+        dev, seq, hlc, learner = row[1], row[2], row[3], row[5]
+        until = share.learners.get(learner) if learner is not None else None
+        if seq > tops.get(dev, 0) or (until is not None and hlc > until):
+            continue  # beyond a gap in what the hub holds, or after the learner left
+        if seq > since.get(dev, 0) or learner in joined:
+            rows.append(row)
+    covers = {dev: [since.get(dev, 0), tops[dev]] for dev in sorted({r[1] for r in rows})
+              if tops[dev] > since.get(dev, 0)}
+    return covers, rows
 
 
 def left_at(db: sqlite_utils.Database, learner_id: str, school: str) -> str:
