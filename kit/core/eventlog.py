@@ -1,7 +1,9 @@
 """The event log: the one module with SQL on the `events` table; everyone else asks it.
 
 It appends local events (once per idempotency token), inserts events made elsewhere in bulk,
-and answers what sync, records and progress need to know of the log. It folds nothing: what
+and answers what sync, records and progress need to know of the log. Events are never
+changed; the one deletion is a school letting go of another school's learners once its hub
+holds them (forget_about, for kit.sync.scope). It folds nothing: what
 derives from events (kit.core.records) builds on it. The table itself was made by
 kit.core.db's migrations, which stay as shipped (a shipped migration is never edited).
 """

@@ -34,6 +34,13 @@ manifest.json, format version 1:
 more, no fewer. `holds` is the origin's whole version vector, so the receiver learns what not
 to send back. A device id is its key id (first 16 hex digits of the key's SHA-256).
 
+Format version 2 is a hub's bundle for one school of its district (kit.sync.scope): the same,
+plus "scope": {"school": <the destination>, "joined": [learner ids]}. Its ranges hold the
+school's share only: for each device, the events in (from, to] about the school's learners
+and classes, in seq order, none missing; and outside the ranges, the whole history of the
+learners in `joined` (who just became the school's), each event once. `holds` then names
+only the devices that concern the school. Only a hub signs one, only for its destination.
+
 Who may sign what (the trust rule, checked before any event is used):
 - a school (a key trusted with role `school`) may only carry its own events: every device in
   `covers` must be its own id. A school cannot write events that claim another school's device.
