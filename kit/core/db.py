@@ -203,6 +203,14 @@ MIGRATIONS: list[str] = [
         until REAL NOT NULL             -- unix time after which the cookie is dead anyway
     );
     """,
+    # 8: when each peer last said (signed) what it holds, on the peer's own clock: only a
+    # newer word may rewind what we sent it, so a bundle left on a stick re-sends nothing
+    """
+    CREATE TABLE sync_peer_said (
+        peer TEXT PRIMARY KEY,
+        said_at REAL NOT NULL           -- unix time of its newest bundle's created_at or pull request
+    );
+    """,
 ]
 
 

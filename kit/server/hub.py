@@ -12,7 +12,7 @@ the hub's address. Any kit server serves them; a hub is one with role `hub`.
     GET  /sync/push/<sha256>              -> {received}: how much of that upload is here
     PUT  /sync/push/<sha256>?offset=&size=   body: the next chunk -> {received}
     POST /sync/push/<sha256>/done         verify the whole file, import it -> {events, new}
-    POST /sync/pull   {vector}            prepare what the caller lacks -> {name, size, events}
+    POST /sync/pull   {vector}            what the caller holds; prepare what it lacks -> {name, size, events}
     GET  /sync/pull/<name>?offset=&length=   the prepared bundle's bytes
     GET  /sync/packs                      -> {packs: [{file, id, version, size, sha256}]}
     GET  /sync/packs/<file>?offset=&length=
@@ -141,7 +141,8 @@ def pull_prepare(inst: Instance, peer: str, role: str):
     vector = (request.get_json(silent=True) or {}).get("vector")
     if not transfers.is_vector(vector):
         return fail("send {vector: {device_id: seq}}", 400)
-    return jsonify(transfers.prepare_download(inst, peer, vector))
+    said_at = int(request.headers[auth.TIME])  # the signed time, checked by @signed: the peer's own clock
+    return jsonify(transfers.answer_pull(inst, peer, vector, said_at))
 
 
 @bp.get("/pull/<name>")
