@@ -8,7 +8,7 @@ request it answers (kit.sync.auth.sign_answer), so a school can tell its hub fro
 the hub's address. Any kit server serves them; a hub is one with role `hub`.
 
     POST /sync/enrol                      one-time-code enrolment (no device signature yet)
-    POST /sync/hello                      -> {device_id, name, role, vector}
+    POST /sync/hello                      -> {device_id, name, role, vector, at}
     GET  /sync/push/<sha256>              -> {received}: how much of that upload is here
     PUT  /sync/push/<sha256>?offset=&size=   body: the next chunk -> {received}
     POST /sync/push/<sha256>/done         verify the whole file, import it -> {events, new}
@@ -21,6 +21,7 @@ the hub's address. Any kit server serves them; a hub is one with role `hub`.
 from __future__ import annotations
 
 import functools
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -108,8 +109,9 @@ def enrol_with_code():
 @bp.post("/hello")
 @signed
 def hello(inst: Instance, peer: str, role: str):
+    # `at`, on this server's clock, dates the vector as the word on what it holds (kit.sync.peers)
     return jsonify(device_id=inst.device_id, name=inst.key().name, role=peers.own_role(inst.db),
-                   vector=version_vector(inst.db))
+                   vector=version_vector(inst.db), at=int(time.time()))
 
 
 @bp.route("/push/<name>", methods=["GET", "PUT"])
