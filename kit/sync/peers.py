@@ -11,8 +11,8 @@ this is the truth: losing it only makes the next exchange send more, never less.
 
 from __future__ import annotations
 
-import time
 import re
+import time
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timezone

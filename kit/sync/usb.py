@@ -67,14 +67,6 @@ def envelope(path: Path) -> "tuple[object, object] | None":
     return (origin.get("device_id") if isinstance(origin, dict) else None), manifest.get("destination")
 
 
-def addressed_to(path: Path) -> "str | None | bool":
-    """The destination a bundle's manifest names; False if it cannot be read."""
-    found = envelope(path)
-    if found is None or not (found[1] is None or isinstance(found[1], str)):
-        return False
-    return found[1]
-
-
 def visit(inst: Instance, stick: Path, install_pack: "Callable | None" = None,
           progress: "Callable[[int], None] | None" = None) -> UsbReport:
     """Import, install, export; each bundle and pack on its own, so one bad file stops nothing.
