@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import date
 
 import pytest
 
@@ -26,7 +27,7 @@ def test_export_writes_every_event_and_the_manifest_says_what(world):
     activity(a, "L1", 5)
     report = export_bundle(a, out)
     assert report.events == 6 and report.learners == 1 and report.bytes == report.path.stat().st_size
-    assert report.path.name == f"{a.device_id}-1-6.kitsync"
+    assert report.path.name == f"school-a-to-anyone-{date.today().isoformat()}-1.kitsync"
     manifest, chunks = read_manifest(report.path)
     assert manifest["covers"] == {a.device_id: [0, 6]} and manifest["destination"] is None
     assert sum(c.count(b"\n") for c in chunks.values()) == 6

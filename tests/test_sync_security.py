@@ -25,7 +25,7 @@ from kit.sync import auth, enrol as enrolment
 from kit.sync.bundle import export_bundle, import_bundle
 from kit.sync.scope import holds
 from kit.sync.client import pull, push
-from kit.sync.usb import addressed_to, visit
+from kit.sync.usb import envelope, visit
 from netlink import self_signed, served, tls_front
 from syncworld import activity, db_files, dump, forge, read_manifest, server, truth
 
@@ -429,7 +429,7 @@ def test_a_zip_bomb_manifest_on_the_stick_is_refused_without_inflating_it(tmp_pa
     assert bomb.stat().st_size < 1 << 20
     tracemalloc.start()
     try:
-        assert addressed_to(bomb) is False
+        assert envelope(bomb) is None
         report = visit(inst, stick)
         peak = tracemalloc.get_traced_memory()[1]
     finally:

@@ -56,13 +56,6 @@ def school(tmp_path) -> Path:
     return inst.data.root
 
 
-def device_of(data: Path) -> str:
-    inst = open_instance(DataDir(data))
-    device = inst.device_id
-    inst.close()
-    return device
-
-
 def files_under(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
 
@@ -102,8 +95,9 @@ def test_a_stick_folder_that_is_a_link_stops_the_visit_and_nothing_is_written_of
 
 def test_a_link_planted_where_the_export_writes_its_temporary_file_is_not_followed(school, tmp_path):
     stick, elsewhere = tmp_path / "stick", tmp_path / "elsewhere"
-    device = device_of(school)
-    partial = stick / "kit" / f".{bundle_name(device, {device: [0, 4]})}.partial"
+    inst = open_instance(DataDir(school))
+    partial = stick / "kit" / f".{bundle_name(inst.db, stick / 'kit', None)}.partial"
+    inst.close()
     partial.symlink_to(elsewhere / "victim")
     out = kit("sync", "usb", stick, "--data", school)
     assert out.returncode == 0 and "4 events" in out.stdout, out.stderr

@@ -214,10 +214,18 @@ MIGRATIONS: list[str] = [
         peer TEXT NOT NULL,
         learner_id TEXT NOT NULL,
         until_hlc TEXT,                 -- NULL while the learner is the peer's; else when it left
-        mark_device TEXT,               -- the bundle that first carried the learner's history covered
-        mark_seq INTEGER,               --   this event; the peer holding it confirms the history arrived
-        confirmed INTEGER NOT NULL DEFAULT 0,
+        mark_device TEXT,               -- the bundle that carried the learner's history covered this
+        mark_seq INTEGER,               --   event: the peer's newest word lacking it says it was lost
+        lost INTEGER NOT NULL DEFAULT 0,  -- 1: send the history again
         PRIMARY KEY (peer, learner_id)
+    );
+    """,
+    # 9: when each peer last said (signed) what it holds, on the peer's own clock: only a
+    # newer word may rewind what we sent it, so a bundle left on a stick re-sends nothing
+    """
+    CREATE TABLE sync_peer_said (
+        peer TEXT PRIMARY KEY,
+        said_at REAL NOT NULL           -- unix time of its newest bundle's created_at or pull request
     );
     """,
 ]

@@ -8,11 +8,11 @@ request it answers (kit.sync.auth.sign_answer), so a school can tell its hub fro
 the hub's address. Any kit server serves them; a hub is one with role `hub`.
 
     POST /sync/enrol                      one-time-code enrolment (no device signature yet)
-    POST /sync/hello                      -> {device_id, name, role, vector}
+    POST /sync/hello                      -> {device_id, name, role, vector, at}
     GET  /sync/push/<sha256>              -> {received}: how much of that upload is here
     PUT  /sync/push/<sha256>?offset=&size=   body: the next chunk -> {received}
     POST /sync/push/<sha256>/done         verify the whole file, import it -> {events, new}
-    POST /sync/pull   {vector}            prepare what the caller lacks -> {name, size, events}
+    POST /sync/pull   {vector}            what the caller holds; prepare what it lacks -> {name, size, events}
     GET  /sync/pull/<name>?offset=&length=   the prepared bundle's bytes
     GET  /sync/packs                      -> {packs: [{file, id, version, size, sha256}]}
     GET  /sync/packs/<file>?offset=&length=
@@ -21,6 +21,7 @@ the hub's address. Any kit server serves them; a hub is one with role `hub`.
 from __future__ import annotations
 
 import functools
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -107,8 +108,9 @@ def enrol_with_code():
 @bp.post("/hello")
 @signed
 def hello(inst: Instance, peer: str, role: str):
+    # `at`, on this server's clock, dates the vector as the word on what it holds (kit.sync.peers)
     return jsonify(device_id=inst.device_id, name=inst.key().name, role=peers.own_role(inst.db),
-                   vector=scope.holds(inst.db))
+                   vector=scope.holds(inst.db), at=int(time.time()))
 
 
 @bp.route("/push/<name>", methods=["GET", "PUT"])
@@ -140,7 +142,8 @@ def pull_prepare(inst: Instance, peer: str, role: str):
     vector = (request.get_json(silent=True) or {}).get("vector")
     if not transfers.is_vector(vector):
         return fail("send {vector: {device_id: seq}}", 400)
-    return jsonify(transfers.prepare_download(inst, peer, vector))
+    said_at = int(request.headers[auth.TIME])  # the signed time, checked by @signed: the peer's own clock
+    return jsonify(transfers.answer_pull(inst, peer, vector, said_at))
 
 
 @bp.get("/pull/<name>")

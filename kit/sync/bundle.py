@@ -62,7 +62,8 @@ Every record.set is checked against kit.core.records.FIELDS (known field names, 
 sizes): one class named `5` would break every sign-in page of every school it reached.
 A bundle addressed to another destination is refused, so one school's bundle cannot be replayed
 into a different hub's exchange by mistake. Replaying an old bundle is harmless: its events are
-held already, nothing changes.
+held already, and its `holds`, older than its signer's newest word, moves no checkpoint back
+(peers.note_holds): not one byte changes.
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ import os
 import re
 import shutil
 from dataclasses import dataclass, field
+from datetime import date
 from itertools import groupby
 from operator import itemgetter
 from pathlib import Path
@@ -150,11 +152,20 @@ def plan_export(inst: Instance, since: "dict[str, int]") -> "dict[str, list[int]
     return {dev: [since.get(dev, 0), top] for dev, top in sorted(held.items()) if top > since.get(dev, 0)}
 
 
-def bundle_name(origin: str, covers: "dict[str, list[int]]", destination: "str | None" = None) -> str:
-    """<origin>-<from>-<to>[-for-<destination>].kitsync, from/to summed over devices (for a
-    school's own events: its seqs). Bundles for different destinations never share a name."""
-    span = f"{sum(r[0] for r in covers.values()) + 1}-{sum(r[1] for r in covers.values())}"
-    return f"{origin}-{span}{f'-for-{destination}' if destination else ''}{SUFFIX}"
+def bundle_name(db: sqlite_utils.Database, folder: Path, destination: "str | None",
+                day: "date | None" = None) -> str:
+    """<from>-to-<to>-<YYYY-MM-DD>-<n>.kitsync, e.g. ecole-tamda-to-district-hub-2024-05-02-1:
+    the servers as a coordinator knows them (peers.file_label; `anyone` for no destination),
+    the day it was written, and n the first number not yet taken in `folder`, so a second
+    export that day never replaces the first. Only people read it: an importer goes by the
+    suffix and the signed manifest."""
+    own = db.execute("SELECT value FROM meta WHERE key = 'device_id'").fetchone()[0]
+    to = peers.file_label(db, destination) if destination else "anyone"
+    stem = f"{peers.file_label(db, own)}-to-{to}-{(day or date.today()).isoformat()}"
+    n = 1
+    while os.path.lexists(folder / f"{stem}-{n}{SUFFIX}"):
+        n += 1
+    return f"{stem}-{n}{SUFFIX}"
 
 
 def share_for(inst: Instance, destination: "str | None") -> "scope.Share | None":
@@ -184,7 +195,7 @@ def export_bundle(inst: Instance, dest_path: "str | Path", since_vector: "dict[s
     make_durable(inst.db)
     dest = Path(dest_path)
     if dest.is_dir():
-        dest = dest / bundle_name(inst.device_id, covers, destination)
+        dest = dest / bundle_name(inst.db, dest, destination)
     total = len(rows) if share else sum(to - frm for frm, to in covers.values())
     check_free_space(dest.parent, total * ESTIMATED_BYTES_PER_EVENT + (1 << 20))
     tmp = dest.with_name(f".{dest.name}.partial")
@@ -217,8 +228,9 @@ def _discard(tmp: Path) -> None:
 
 def export_for(inst: Instance, dest_path: "str | Path", peer: "str | None" = None, everything: bool = False,
                progress: "Progress | None" = None) -> ExportReport:
-    """Export what `peer` (None: anyone) has not been sent yet, or everything, addressed to it,
-    and remember what was written so the next export starts after it."""
+    """Export what `peer` (None: anyone) neither holds nor was sent yet (on a stick or over
+    HTTP: one checkpoint per peer, see peers), or everything, addressed to it, and remember
+    what was written so the next export starts after it. A folder gets a new readable name."""
     checkpoint = peer or peers.ANYONE
     since = {} if everything else peers.export_since(inst.db, checkpoint)
     # A hub answers every visit, even with nothing new: schools by USB learn what arrived.
@@ -629,10 +641,8 @@ def import_bundle(inst: Instance, path: "str | Path", progress: "Progress | None
                 devices = {d: n[:100] for d, n in manifest.get("devices", {}).items()
                            if DEVICE_ID.fullmatch(d) and isinstance(n, str)}
                 peers.note_import(db, bundle.origin, str(manifest["origin"].get("name", ""))[:100],
-                                  bundle.signer_role, manifest["holds"], devices, new > 0)
-            if bundle.signer_role == "school":
-                scope.confirm(db, bundle.origin, manifest["holds"])
-            elif bundle.signer_role == "hub":
+                                  bundle.signer_role, manifest["holds"], devices, new > 0, manifest.get("created_at"))
+            if bundle.signer_role == "hub":
                 scope.forget_others(db, manifest["holds"])
     except BundleError as e:
         raise BundleError(f"{Path(path).name}: {e}") from None

@@ -269,13 +269,17 @@ class SyncReport:
 
 def hello(link: Link) -> dict:
     """Who answers, and what it holds: a hub this server enrolled (the answer's signature says
-    so), naming itself by its own key."""
+    so), naming itself by its own key. What it holds, dated on its clock, is its newest word,
+    so a hub's bundle written before this, still on its way by stick, moves nothing back."""
     answer = link.json("POST", "/sync/hello")
     hub = checked(answer, "device_id", str)
     if link.hub is None or hub != link.hub.key_id:
         raise TrustError(f"{link.url} signs as one hub and names another; check the address")
-    vector_of(answer)
-    peers.note_contact(link.inst.db, hub)
+    vector = vector_of(answer)
+    with transaction(link.inst.db):
+        peers.note_contact(link.inst.db, hub)
+        if type(answer.get("at")) is int:  # the hub's newest word on what it holds (a hub before it: none)
+            peers.note_holds(link.inst.db, hub, vector, answer["at"])
     return answer
 
 

@@ -1,16 +1,21 @@
 """What this server remembers about the servers it syncs with.
 
 For each peer (named by its device id, which is its key id): its name and role, what it told
-us it holds (the `holds` vector of the signed bundles it sent), what we have already written
-for it, and when data last moved. The export default ("everything not yet exported to that
-destination") is the union of the last two. None of this is the truth: losing it only makes
-the next exchange send more, never less.
+us it holds (the `holds` vector of the signed bundles it sent, the vector of its signed pull
+requests) and when it last said so on its own clock, what we have already sent it (bundles
+written for it, on a stick or prepared for its pull), and when data last moved. There is one
+such checkpoint per peer whatever the transport: the next export, by USB or over HTTP, starts
+after the union of what it holds and what it was sent, so each event travels once. None of
+this is the truth: losing it only makes the next exchange send more, never less.
 """
 
 from __future__ import annotations
 
+import re
 import time
+import unicodedata
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 import sqlite_utils
 
@@ -82,11 +87,11 @@ def remember_peer(db: sqlite_utils.Database, device_id: str, name: str, role: st
 
 
 def note_import(db: sqlite_utils.Database, signer: str, name: str, role: str, holds: "dict[str, int]",
-                devices: "dict[str, str]", brought_events: bool) -> None:
-    """After a bundle's events are in (same transaction): what its signer holds, who is who.
-    Touches nothing when the bundle brought nothing new, so a replay changes no byte."""
-    moved = merge_vector(db, "sync_peer_vectors", signer, holds)
-    moved = rewind_exports(db, signer, holds) or moved
+                devices: "dict[str, str]", brought_events: bool, said_at: object = None) -> None:
+    """After a bundle's events are in (same transaction): what its signer holds, said at
+    `said_at` (the manifest's created_at), and who is who. Touches nothing when the bundle
+    brought nothing new and says nothing newer, so a replay changes no byte."""
+    moved = note_holds(db, signer, holds, said_at)
     for dev, dev_name in devices.items():
         if dev != signer:
             remember_peer(db, dev, dev_name, "relayed")
@@ -95,17 +100,53 @@ def note_import(db: sqlite_utils.Database, signer: str, name: str, role: str, ho
         db.execute("UPDATE sync_peers SET last_import_at = ? WHERE device_id = ?", [now_iso(), signer])
 
 
-def rewind_exports(db: sqlite_utils.Database, peer: str, holds: "dict[str, int]") -> bool:
-    """What we exported to `peer` but it says it does not hold was lost on the way (a stick
-    that never arrived): the next export starts again from what it holds. A stale report only
-    makes a range travel twice, which importing ignores."""
-    moved = False
+def note_holds(db: sqlite_utils.Database, peer: str, holds: "dict[str, int]", said_at: object) -> bool:
+    """A peer's signed word on what it holds, said at `said_at` on its own clock (an ISO time
+    or unix seconds). What it holds only grows, so any word raises it. What we sent it and it
+    says it lacks was lost on the way (a stick that never arrived): only its NEWEST word may
+    say so and send that range again. An older word (a bundle left on a stick, imported after
+    a newer one or again) was said before our later exports arrived, and rewinds nothing; its
+    times are compared with the same peer's earlier ones only, never with this server's clock.
+    A word with no readable time rewinds nothing. Returns whether anything changed."""
+    moved = merge_vector(db, "sync_peer_vectors", peer, holds)
+    at = unix_time(said_at)
+    last = db.execute("SELECT said_at FROM sync_peer_said WHERE peer = ?", [peer]).fetchone()
+    if at is None or (last is not None and at <= last[0]):
+        return moved
+    db.execute("INSERT INTO sync_peer_said (peer, said_at) VALUES (?, ?) "
+               "ON CONFLICT(peer) DO UPDATE SET said_at = excluded.said_at", [peer, at])
+    rewind_exports(db, peer, holds)
+    return True
+
+
+def unix_time(stamp: object) -> "float | None":
+    """Seconds since 1970 from a manifest's ISO time (UTC if it names no zone) or a request's
+    unix time; None if it is neither."""
+    if type(stamp) in (int, float):
+        return float(stamp) if stamp == stamp and abs(stamp) < 1e11 else None  # finite, before year 5000
+    if not isinstance(stamp, str) or len(stamp) > 40:
+        return None
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except ValueError:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
+
+
+def rewind_exports(db: sqlite_utils.Database, peer: str, holds: "dict[str, int]") -> None:
+    """What we exported to `peer` but its newest word says it does not hold was lost on the
+    way: the next export starts again from what it holds (importing ignores what arrives twice),
+    and the learners' histories those bundles carried go again (kit.sync.scope)."""
+    lost = False
     for dev, seq in stored_vector(db, "sync_exported", peer).items():
         if holds.get(dev, 0) < seq:
             db.execute("UPDATE sync_exported SET seq = ? WHERE peer = ? AND device_id = ?",
                        [holds.get(dev, 0), peer, dev])
-            moved = True
-    return moved
+            lost = True
+    for lid, dev, seq in db.execute("SELECT learner_id, mark_device, mark_seq FROM sync_scope "
+                                    "WHERE peer = ? AND lost = 0 AND until_hlc IS NULL", [peer]).fetchall():
+        if (dev is None and lost) or (dev is not None and holds.get(dev, 0) < seq):
+            db.execute("UPDATE sync_scope SET lost = 1 WHERE peer = ? AND learner_id = ?", [peer, lid])
 
 
 def note_export(db: sqlite_utils.Database, peer: str, covered: "dict[str, int]") -> None:
@@ -136,6 +177,33 @@ def resolve_peer(db: sqlite_utils.Database, text: str) -> str:
     if not found:
         raise SyncError(f"no known peer {text!r}; enrol it first (`kit sync enrol FILE --as school|hub`)")
     raise SyncError(f"{text!r} names several peers ({', '.join(sorted(found))}); give the device id")
+
+
+LABEL_CHARS = 24
+
+
+def file_label(db: sqlite_utils.Database, device_id: str) -> str:
+    """A server's name as a file name may carry it, for a coordinator to read on a stick:
+    lower case ASCII letters, digits and dashes, accents dropped, at most LABEL_CHARS
+    ('École Tamda' -> 'ecole-tamda'). A name with no Latin letter (an Arabic one) gives
+    the device id instead."""
+    own = get_meta(db, "device_id")
+    name = get_meta(db, "device_name") if device_id == own else None
+    for table, column in (("sync_peers", "device_id"), ("trusted_keys", "key_id")):
+        if not name:
+            row = db.execute(f"SELECT name FROM {table} WHERE {column} = ?", [device_id]).fetchone()
+            name = row[0] if row else None
+    return slug(name or "") or device_id
+
+
+def slug(name: str) -> str:
+    """'' if nothing readable is left."""
+    plain = unicodedata.normalize("NFKD", name.casefold()).encode("ascii", "ignore").decode("ascii")
+    words = re.sub(r"[^a-z0-9]+", "-", plain).strip("-")
+    if len(words) > LABEL_CHARS:  # cut after a whole word if there is one to cut after
+        cut = words[:LABEL_CHARS + 1]
+        words = cut.rsplit("-", 1)[0] if "-" in cut else cut[:LABEL_CHARS]
+    return words if re.search("[a-z]", words) else ""
 
 
 def enrolled_hubs(db: sqlite_utils.Database) -> list[str]:

@@ -82,13 +82,13 @@ def share_of(db: sqlite_utils.Database, school: str) -> Share:
     owned = records.owners(db)
     mine = {rid for (kind, rid), who in owned.items() if kind == "learner" and who == school}
     classes = {rid for (kind, rid), who in owned.items() if kind == "class" and who == school}
-    sent = {lid: (until, bool(confirmed)) for lid, until, confirmed in db.execute(
-        "SELECT learner_id, until_hlc, confirmed FROM sync_scope WHERE peer = ?", [school])}
+    sent = {lid: (until, bool(lost)) for lid, until, lost in db.execute(
+        "SELECT learner_id, until_hlc, lost FROM sync_scope WHERE peer = ?", [school])}
     made = {rid for (kind, rid), dev in records.origins_of(db).items() if kind == "learner" and dev == school}
     learners: "dict[str, str | None]" = {lid: None for lid in mine}
     for lid in (set(sent) | made) - mine:  # were the school's: what led up to their leaving
         learners[lid] = (sent[lid][0] if lid in sent else None) or left_at(db, lid, school)
-    joined = sorted(lid for lid in mine if lid not in sent or sent[lid][0] is not None or not sent[lid][1])
+    joined = sorted(lid for lid in mine if lid not in sent or sent[lid][0] is not None or sent[lid][1])
     return Share(school, learners, classes, joined)
 
 
@@ -134,29 +134,20 @@ def left_at(db: sqlite_utils.Database, learner_id: str, school: str) -> str:
 
 
 def remember(db: sqlite_utils.Database, share: Share, covers: "dict[str, list[int]]") -> None:
-    """After a scoped bundle for `share.school` was written: who was sent, who left when. The
-    joined learners' histories count as arrived once the school holds one event of this
-    bundle's ranges (`confirm`); a bundle without ranges is confirmed by the next statement."""
+    """After a scoped bundle for `share.school` was written: whose histories it carried, who
+    left when. Written is sent, as for ranges (kit.sync.peers): a history goes again only if
+    the school's newest word lacks the bundle's last event (`peers.rewind_exports`)."""
     mark = max(((dev, to) for dev, (_, to) in covers.items()), key=lambda m: m[1], default=(None, None))
     for lid in share.joined:
-        db.execute("INSERT INTO sync_scope (peer, learner_id, until_hlc, mark_device, mark_seq, confirmed) "
+        db.execute("INSERT INTO sync_scope (peer, learner_id, until_hlc, mark_device, mark_seq, lost) "
                    "VALUES (?, ?, NULL, ?, ?, 0) ON CONFLICT(peer, learner_id) DO UPDATE SET until_hlc = NULL, "
-                   "mark_device = excluded.mark_device, mark_seq = excluded.mark_seq, confirmed = 0",
+                   "mark_device = excluded.mark_device, mark_seq = excluded.mark_seq, lost = 0",
                    [share.school, lid, *mark])
     for lid, until in share.learners.items():
         if until is not None:  # the first clock found stays: a later move is none of this school's
-            db.execute("INSERT INTO sync_scope (peer, learner_id, until_hlc, confirmed) VALUES (?, ?, ?, 1) "
+            db.execute("INSERT INTO sync_scope (peer, learner_id, until_hlc) VALUES (?, ?, ?) "
                        "ON CONFLICT(peer, learner_id) DO UPDATE SET until_hlc = excluded.until_hlc "
                        "WHERE until_hlc IS NULL", [share.school, lid, until])
-
-
-def confirm(db: sqlite_utils.Database, school: str, held: "dict[str, int]") -> None:
-    """The school's own statement of what it holds (a bundle it signed, a signed pull request):
-    the histories the bundles it holds carried have arrived."""
-    for lid, dev, seq in db.execute("SELECT learner_id, mark_device, mark_seq FROM sync_scope "
-                                    "WHERE peer = ? AND confirmed = 0", [school]).fetchall():
-        if dev is None or held.get(dev, 0) >= seq:
-            db.execute("UPDATE sync_scope SET confirmed = 1 WHERE peer = ? AND learner_id = ?", [school, lid])
 
 
 # --- the school's side --------------------------------------------------------------------------

@@ -3,7 +3,9 @@ and imported, downloads prepared per peer, published packs. kit/server/hub.py is
 
 Checkpoints: an upload's received bytes live in <data>/tmp/sync-in/<peer>-<sha>.part (its
 size is the offset to resume from); a prepared download stays in <data>/tmp/sync-out/ until
-the same peer asks for something else, so a cut transfer continues where it stopped.
+the same peer asks for something else, so a cut transfer continues where it stopped. What a
+peer holds and was sent is one checkpoint whatever the transport (kit.sync.peers): a pull
+updates it as a bundle on a stick does.
 Published packs are the `<id>-<version>.kitpack` files in <data>/publish/.
 """
 
@@ -21,7 +23,7 @@ from ..core.config import fsync_dir, sha256_file
 from ..core.db import transaction
 from ..core.errors import SyncError, UploadError
 from ..core.instance import Instance
-from . import auth, peers, scope
+from . import auth, peers
 from .bundle import DEVICE_ID, export_bundle, import_bundle
 from .usb import PACK_FILE
 
@@ -122,11 +124,24 @@ def is_vector(value: object) -> bool:
         isinstance(d, str) and DEVICE_ID.fullmatch(d) and type(s) is int and s >= 0 for d, s in value.items())
 
 
+def answer_pull(inst: Instance, peer: str, vector: "dict[str, int]", said_at: int) -> dict:
+    """A peer's pull: its signed `vector`, asked at `said_at` on its clock, is its newest word
+    on what it holds (peers.note_holds), and what is prepared for it counts as sent to it, as
+    a bundle written for it on a stick does. So a USB visit after a pull sends none of it
+    again, and a pull that never completes is sent again once the peer's next word, a pull
+    or a bundle, says it still lacks it. Returns the offer: {name, size, events}."""
+    with transaction(inst.db):
+        peers.note_holds(inst.db, peer, vector, said_at)
+    offer = prepare_download(inst, peer, vector)
+    if offer["name"] is not None:
+        with transaction(inst.db):
+            peers.note_export(inst.db, peer, prepared_covers(inst, peer))
+    return offer
+
+
 def prepare_download(inst: Instance, peer: str, since: "dict[str, int]") -> dict:
     """One prepared bundle per peer, kept while the peer asks from the same vector (a resumed
     pull gets the very same bytes): {name, size, events}, name None when nothing is lacking."""
-    with transaction(inst.db):
-        scope.confirm(inst.db, peer, since)  # the peer's signed word for what it holds
     tid = f"serve:{peer}"
     row = inst.db.execute("SELECT name, path, size, meta FROM sync_transfers WHERE id = ?", [tid]).fetchone()
     log = eventlog.log_mark(inst.db)  # a new event here (a move, say) makes a new bundle
@@ -145,9 +160,16 @@ def prepare_download(inst: Instance, peer: str, since: "dict[str, int]") -> dict
     inst.db.execute("INSERT INTO sync_transfers (id, peer, direction, name, path, size, sha256, meta, updated_at) "
                     "VALUES (?, ?, 'serve', ?, ?, ?, ?, ?, ?)",
                     [tid, peer, name, str(report.path), report.bytes, name,
-                     json.dumps({"since": since, "log": log, "events": report.events}), time.time()])
+                     json.dumps({"since": since, "log": log, "events": report.events,
+                                 "covers": {d: to for d, (_, to) in report.covers.items()}}), time.time()])
     fsync_dir(folder)
     return {"name": name, "size": report.bytes, "events": report.events}
+
+
+def prepared_covers(inst: Instance, peer: str) -> "dict[str, int]":
+    """Up to which seq, per device, the bundle prepared for `peer` goes."""
+    row = inst.db.execute("SELECT meta FROM sync_transfers WHERE id = ?", [f"serve:{peer}"]).fetchone()
+    return json.loads(row[0]).get("covers", {}) if row else {}
 
 
 def prepared_bundle(inst: Instance, peer: str, name: str) -> "Path | None":

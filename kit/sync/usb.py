@@ -1,10 +1,12 @@
 """A coordinator's visit in one step: the USB stick carries progress out and content in.
 
-On the stick, everything lives under `kit/`: bundles (`*.kitsync`) next to each other, and
+On the stick, everything lives under `kit/`: bundles (`*.kitsync`, named for the people who
+carry them, e.g. `ecole-tamda-to-district-hub-2024-05-02-1.kitsync`) next to each other, and
 content packs in `kit/packs/` (or `packs/` at the stick's root). A visit imports the bundles
-addressed to this server (or to anyone) that it lacks, installs packs newer than the installed
-ones, then writes this server's own bundle: a school's new events for its hub, or, on a hub,
-one bundle per enrolled school with what that school lacks.
+whose manifests address them to this server (or to anyone), whatever their file names,
+installs packs newer than the installed ones, then writes this server's own bundle: a
+school's new events for its hub, or, on a hub, one bundle per enrolled school with what that
+school neither holds nor was sent (by stick or over HTTP).
 """
 
 from __future__ import annotations
@@ -51,17 +53,18 @@ def find_stick(mounts: "tuple[str, ...]" = MOUNT_PATTERNS) -> Path:
     raise SyncError(f"several sticks are mounted ({', '.join(map(str, found))}); give the path of one")
 
 
-def addressed_to(path: Path) -> "str | None | bool":
-    """The destination a bundle's manifest names, read only to sort the stick's files (the
-    import verifies everything again); False if it cannot be read. The zip's layout and the
-    manifest's size are checked before a byte of it is read: a stick may carry a zip bomb."""
+def envelope(path: Path) -> "tuple[object, object] | None":
+    """The (origin device id, destination) a bundle's manifest names, read only to sort the
+    stick's files (the import verifies everything again); None if it cannot be read. The
+    zip's layout and the manifest's size are checked before a byte of it is read: a stick may
+    carry a zip bomb. File names are never trusted for this: only people read them."""
     try:
         with open_regular(path, MAX_BUNDLE, BundleError) as f:
             manifest = parse_manifest(read_signed_manifest(f, open_layout(f))[0])
     except (OSError, BundleError):
-        return False
-    destination = manifest.get("destination")
-    return destination if destination is None or isinstance(destination, str) else False
+        return None
+    origin = manifest.get("origin")
+    return (origin.get("device_id") if isinstance(origin, dict) else None), manifest.get("destination")
 
 
 def visit(inst: Instance, stick: Path, install_pack: "Callable | None" = None,
@@ -81,11 +84,11 @@ def visit(inst: Instance, stick: Path, install_pack: "Callable | None" = None,
 
 def import_from(inst: Instance, folder: Path, report: UsbReport, progress) -> None:
     for path in sorted(folder.glob(f"*{SUFFIX}")):
-        dest = addressed_to(path)
-        if dest not in (None, inst.device_id, False):
-            continue  # for another server: leave it for that one
-        if path.name.startswith(f"{inst.device_id}-"):
+        found = envelope(path)  # None: unreadable, and the import says why
+        if found and found[0] == inst.device_id:
             continue  # our own export from an earlier visit
+        if found and isinstance(found[1], str) and found[1] != inst.device_id:
+            continue  # for another server: leave it for that one
         try:
             report.imported.append(import_bundle(inst, path, progress))
         except BundleError as e:
