@@ -203,6 +203,15 @@ MIGRATIONS: list[str] = [
         until REAL NOT NULL             -- unix time after which the cookie is dead anyway
     );
     """,
+    # 8: peers' sealing keys (X25519 public halves), learned only from what a peer signed or
+    # from its enrolment: bundles for a peer are encrypted to its key (kit.sync.seal)
+    """
+    CREATE TABLE box_keys (
+        key_id TEXT PRIMARY KEY,        -- the peer's device key id (trusted_keys)
+        box_public TEXT NOT NULL,       -- base64 of the 32-byte X25519 public key
+        learned_at TEXT NOT NULL
+    );
+    """,
 ]
 
 

@@ -1,5 +1,9 @@
 """Progress bundles (`.kitsync`): events leave one server on a USB stick and enter another.
 
+The file on the stick is the bundle sealed to its one recipient (kit.sync.seal: a clear header
+with counts and school names, then the zip below, encrypted); this module writes and reads the
+zip, and calls the seal where a file is written (export_bundle) and opened (import_bundle).
+
 A bundle is a zip (written and read by `strictzip`, so any damaged byte is noticed) holding:
 
     events-00001.ndjson   the events, one JSON object a line, at most 50,000 a member,
@@ -19,8 +23,9 @@ manifest.json, format version 1:
       "format": "kitsync",
       "version": 1,
       "origin": {"device_id": "3f2a9c0e1b4d5a6f", "key_id": "3f2a9c0e1b4d5a6f",
-                 "name": "Ecole de Tamda", "role": "school"},
-      "destination": "9c1d77e05a3b2f10",          (or null: for anyone who trusts the origin)
+                 "name": "Ecole de Tamda", "role": "school",
+                 "box": "5kQd…="},                 (its sealing key; none from an older kit)
+      "destination": "9c1d77e05a3b2f10",          (null from an older kit: refused now)
       "created_at": "2024-05-02T10:00:00+00:00",
       "covers": {"3f2a9c0e1b4d5a6f": [120, 5120]},  (device: [from_seq_exclusive, to_seq])
       "holds": {"3f2a9c0e1b4d5a6f": 5120, "9c1d77e05a3b2f10": 800},
@@ -65,7 +70,7 @@ import json
 import os
 import re
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import groupby
 from operator import itemgetter
 from pathlib import Path
@@ -83,7 +88,7 @@ from ..core.instance import Instance
 from ..core.keys import PublicKey, now_iso, trusted_key
 from ..core.regularfiles import create_new, open_regular
 from ..core import records
-from . import peers, strictzip
+from . import peers, seal, strictzip
 
 FORMAT = "kitsync"
 VERSION = 1
@@ -119,6 +124,7 @@ class ExportReport:
     bytes: int
     covers: "dict[str, list[int]]"
     destination: "str | None"
+    held_back: int = 0             # events not sent: the destination's sealing key is not known yet
 
 
 @dataclass(frozen=True)
@@ -156,8 +162,14 @@ def export_bundle(inst: Instance, dest_path: "str | Path", since_vector: "dict[s
     (a file, or a folder to name it in). With nothing to send, writes nothing, unless
     `acknowledge`: then a bundle with no events still carries `holds`, what arrived here
     (so a school learns of a stick that never arrived and sends that range again).
+    The file is sealed to `destination` (kit.sync.seal; None is refused); while its sealing key
+    is unknown here, the file is a key introduction holding no events (`held_back` counts them).
     The file appears complete or not at all: temp name, fsync, rename."""
     covers = plan_export(inst, since_vector or {})
+    to, held_back = seal.recipient(inst, destination), 0
+    if to is None:
+        held_back, covers = sum(top - frm for frm, top in covers.values()), {}
+        acknowledge = acknowledge or held_back > 0
     if not covers and not acknowledge:
         return ExportReport(None, 0, 0, 0, {}, destination)
     make_durable(inst.db)
@@ -169,7 +181,8 @@ def export_bundle(inst: Instance, dest_path: "str | Path", since_vector: "dict[s
     tmp = dest.with_name(f".{dest.name}.partial")
     try:
         with create_new(tmp) as f:  # never through a link planted at that name
-            learners = write_zip(inst, f, covers, destination, progress, total)
+            learners = seal.write(inst, f, to, total,
+                                  lambda plain: write_zip(inst, plain, covers, destination, progress, total))
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, dest)
@@ -180,7 +193,7 @@ def export_bundle(inst: Instance, dest_path: "str | Path", since_vector: "dict[s
     except BaseException:
         _discard(tmp)
         raise
-    return ExportReport(dest, total, learners, dest.stat().st_size, covers, destination)
+    return ExportReport(dest, total, learners, dest.stat().st_size, covers, destination, held_back)
 
 
 def _discard(tmp: Path) -> None:
@@ -266,7 +279,7 @@ def build_manifest(inst: Instance, covers: "dict[str, list[int]]", destination: 
     manifest = {
         "format": FORMAT, "version": VERSION,
         "origin": {"device_id": inst.device_id, "key_id": key.key_id, "name": key.name,
-                   "role": peers.own_role(inst.db)},
+                   "role": peers.own_role(inst.db), "box": seal.own_box(inst)},
         "destination": destination,
         "created_at": now_iso(),
         "covers": covers,
@@ -503,10 +516,27 @@ def event_problem(e: dict, row: tuple, expected: "dict[str, int]") -> "str | Non
 # --- importing ------------------------------------------------------------------------------------
 
 def import_bundle(inst: Instance, path: "str | Path", progress: "Progress | None" = None) -> ImportReport:
-    """Verify a bundle, then merge it in ONE transaction: new events go in, held ones are
-    ignored, records are re-derived from the new record.* events, and what the signer holds is
-    remembered. Idempotent and order-independent; the database is unchanged on any refusal."""
-    bundle = read_bundle(path, inst.db)
+    """Open a sealed bundle with this server's key (kit.sync.seal), verify the signed zip inside,
+    and merge it (merge_bundle); then keep the sealing key its signer put in the manifest.
+    Idempotent and order-independent; the database is unchanged on any refusal."""
+    with seal.opened(inst, path, MAX_BUNDLE) as inner:
+        bundle = read_bundle(inner.path, inst.db)
+        manifest, origin = bundle.manifest, bundle.manifest["origin"]
+        try:
+            inner.admit(inst.db, bundle.origin, bundle.signer_role, manifest.get("destination"),
+                        bundle.event_count, manifest["counts"].get("learners"), origin.get("box"))
+        except BundleError as e:
+            raise BundleError(f"{Path(path).name}: {e}") from None
+        report = merge_bundle(inst, bundle, progress)
+        inner.remember_sender(inst.db, bundle.origin, bundle.signer_role, origin.get("box"))
+    return replace(report, path=Path(path))
+
+
+def merge_bundle(inst: Instance, bundle: VerifiedBundle, progress: "Progress | None" = None) -> ImportReport:
+    """Merge a verified bundle in ONE transaction: new events go in, held ones are ignored,
+    records are re-derived from the new record.* events, and what the signer holds is
+    remembered. The database is unchanged on any refusal."""
+    path = bundle.path
     manifest, db = bundle.manifest, inst.db
     held = version_vector(db)
     missing = any(held.get(dev, 0) < to for dev, (_, to) in bundle.covers.items())

@@ -36,7 +36,7 @@ from ..core.errors import BundleError, KitError, SyncError, TrustError
 from ..core.eventlog import version_vector
 from ..core.instance import Instance
 from ..core.keys import PublicKey, trusted_key
-from . import auth, enrol, peers
+from . import auth, enrol, peers, seal
 from .bundle import DEVICE_ID, export_bundle, import_bundle
 from .strictzip import MAX_ZIP
 from .usb import PACK_FILE
@@ -270,12 +270,14 @@ class SyncReport:
 
 def hello(link: Link) -> dict:
     """Who answers, and what it holds: a hub this server enrolled (the answer's signature says
-    so), naming itself by its own key."""
-    answer = link.json("POST", "/sync/hello")
+    so), naming itself by its own key. Both sides' sealing keys travel here, signed, before any
+    bundle moves (kit.sync.seal)."""
+    answer = link.json("POST", "/sync/hello", {"box": seal.own_box(link.inst)})
     hub = checked(answer, "device_id", str)
     if link.hub is None or hub != link.hub.key_id:
         raise TrustError(f"{link.url} signs as one hub and names another; check the address")
     vector_of(answer)
+    seal.learn(link.inst.db, hub, answer.get("box"))
     peers.note_contact(link.inst.db, hub)
     return answer
 

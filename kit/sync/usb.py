@@ -20,7 +20,7 @@ from ..core.errors import BundleError, KitError, SyncError
 from ..core.instance import Instance
 from ..core.keys import trusted_keys
 from ..core.regularfiles import open_regular, real_folder
-from . import peers
+from . import peers, seal
 from .bundle import (MAX_BUNDLE, SUFFIX, ExportReport, ImportReport, export_for, import_bundle, open_layout, parse_manifest,
                      read_signed_manifest)
 
@@ -52,10 +52,14 @@ def find_stick(mounts: "tuple[str, ...]" = MOUNT_PATTERNS) -> Path:
 
 
 def addressed_to(path: Path) -> "str | None | bool":
-    """The destination a bundle's manifest names, read only to sort the stick's files (the
-    import verifies everything again); False if it cannot be read. The zip's layout and the
-    manifest's size are checked before a byte of it is read: a stick may carry a zip bomb."""
+    """The destination a bundle's envelope (or, not sealed, its manifest) names, read only to
+    sort the stick's files (the import verifies everything again); False if it cannot be read.
+    The zip's layout and the manifest's size are checked before a byte of it is read: a stick
+    may carry a zip bomb."""
     try:
+        envelope = seal.envelope_of(path, MAX_BUNDLE)
+        if envelope is not None:
+            return envelope.to
         with open_regular(path, MAX_BUNDLE, BundleError) as f:
             manifest = parse_manifest(read_signed_manifest(f, open_layout(f))[0])
     except (OSError, BundleError):
@@ -112,12 +116,12 @@ def install_packs(inst: Instance, folders: list[Path], report: UsbReport, instal
 
 
 def export_to(inst: Instance, folder: Path, report: UsbReport, progress) -> None:
-    """A school writes for its hub (or anyone, without one); a hub for each enrolled school."""
+    """A school writes for each hub it enrolled; a hub for each enrolled school. A bundle is
+    sealed to one server (kit.sync.seal): a school with no hub writes nothing."""
     if peers.own_role(inst.db) == "hub":
         targets = [k["key_id"] for k in trusted_keys(inst.db) if k["role"] == "school"]
     else:
-        hubs = peers.enrolled_hubs(inst.db)
-        targets = hubs if len(hubs) == 1 else [None]
+        targets = peers.enrolled_hubs(inst.db)
     for target in targets:
         result = export_for(inst, folder, target, progress=progress)
         if result.path:
