@@ -21,7 +21,8 @@ from kit.core.config import DataDir
 from kit.core.instance import open_instance
 from kit.sync.bundle import MAX_BUNDLE, bundle_name
 from conftest import ROOT
-from syncworld import activity, server
+from kit.sync import peers
+from syncworld import activity, enrol, server
 
 LIMIT_S = 20
 MEMORY = 2 << 30
@@ -46,21 +47,25 @@ def refused_in_one_line(out: subprocess.CompletedProcess, *words: str) -> bool:
 
 @pytest.fixture
 def school(tmp_path) -> Path:
-    """A school's data dir with a learner's morning of progress; and an empty stick beside it."""
+    """A school's data dir with a learner's morning of progress, enrolled with its hub; and an
+    empty stick beside it."""
     inst = server(tmp_path, "Ecole Tamda")
+    hub = server(tmp_path, "Hub", role="hub")
+    enrol(hub, inst)
     records.set_fields(inst.db, "learner", "L1", {"name": "Amina"})
     activity(inst, "L1", 3)
-    inst.close()
+    inst.close(), hub.close()
     (tmp_path / "stick" / "kit").mkdir(parents=True)
     (tmp_path / "elsewhere").mkdir()
     return inst.data.root
 
 
-def device_of(data: Path) -> str:
+def device_of(data: Path) -> "tuple[str, str]":
+    """The device id of the server at `data`, and of its hub."""
     inst = open_instance(DataDir(data))
-    device = inst.device_id
+    device, hub = inst.device_id, peers.enrolled_hubs(inst.db)[0]
     inst.close()
-    return device
+    return device, hub
 
 
 def files_under(folder: Path) -> list[str]:
@@ -102,8 +107,8 @@ def test_a_stick_folder_that_is_a_link_stops_the_visit_and_nothing_is_written_of
 
 def test_a_link_planted_where_the_export_writes_its_temporary_file_is_not_followed(school, tmp_path):
     stick, elsewhere = tmp_path / "stick", tmp_path / "elsewhere"
-    device = device_of(school)
-    partial = stick / "kit" / f".{bundle_name(device, {device: [0, 4]})}.partial"
+    device, hub = device_of(school)
+    partial = stick / "kit" / f".{bundle_name(device, {device: [0, 4]}, hub)}.partial"
     partial.symlink_to(elsewhere / "victim")
     out = kit("sync", "usb", stick, "--data", school)
     assert out.returncode == 0 and "4 events" in out.stdout, out.stderr
