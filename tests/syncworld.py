@@ -75,10 +75,11 @@ def db_files(inst: Instance) -> dict:
 
 
 def forge(path: Path, key: SigningKey, manifest: dict, chunks: "dict[str, bytes]",
-          to: "Instance | None" = None) -> Path:
+          to: "Instance | None" = None, shows: "tuple[int, int] | None" = None) -> Path:
     """A bundle in the canonical layout with any manifest and events, signed by `key`:
     what a dishonest or broken server could produce; sealed to `to` (as any sender can seal
-    to a public key), or left in clear."""
+    to a public key), or left in clear. The envelope shows the manifest's counts, or `shows`
+    (events, learners)."""
     entries = []
 
     def write_zip(f) -> int:
@@ -97,9 +98,9 @@ def forge(path: Path, key: SigningKey, manifest: dict, chunks: "dict[str, bytes]
             write_zip(f)
         else:
             counts = manifest.get("counts", {})
+            events, learners = shows or (counts.get("events", 0), counts.get("learners", 0))
             sealing = seal.Recipient(to.device_id, to.key().name, to.box_key().public_raw)
-            # The envelope shows the counts the manifest claims (a forger would copy them).
-            seal.write(to, f, sealing, counts.get("events", 0), write_zip)
+            seal.write(to, f, sealing, events, lambda plain: write_zip(plain) and learners)
     return path
 
 
