@@ -235,6 +235,19 @@ def test_an_upgraded_pair_learns_its_sealing_keys_by_stick_and_never_writes_a_le
     hub.close(), a.close()
 
 
+def test_a_pull_prepared_before_the_sealing_key_came_is_not_served_again_once_it_has(tmp_path):
+    from kit.sync import transfers
+    hub, a = server(tmp_path, "Hub", role="hub"), server(tmp_path, "School A")
+    enrol_as_before(hub, a)
+    records.set_fields(hub.db, "learner", "LH", {"name": "Hafsa"})
+    first = transfers.prepare_download(hub, a.device_id, {})        # an older kit's pull: no key yet
+    assert first["events"] == 0 and first["name"] is not None
+    seal.learn(hub.db, a.device_id, seal.own_box(a))                # the school upgraded: its hello says
+    again = transfers.prepare_download(hub, a.device_id, {})        # the same vector as before
+    assert again["events"] == 1 and again["name"] != first["name"]
+    hub.close(), a.close()
+
+
 def test_an_older_kits_clear_bundle_is_taken_until_its_sender_has_sent_a_sealing_key(tmp_path):
     hub, a = server(tmp_path, "Hub", role="hub"), server(tmp_path, "School A")
     enrol_as_before(hub, a)

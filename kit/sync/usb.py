@@ -2,9 +2,9 @@
 
 On the stick, everything lives under `kit/`: bundles (`*.kitsync`) next to each other, and
 content packs in `kit/packs/` (or `packs/` at the stick's root). A visit imports the bundles
-addressed to this server (or to anyone) that it lacks, installs packs newer than the installed
-ones, then writes this server's own bundle: a school's new events for its hub, or, on a hub,
-one bundle per enrolled school with what that school lacks.
+addressed to this server that it lacks, installs packs newer than the installed ones, then
+writes this server's own bundles, each sealed to its recipient (kit.sync.seal): a school's new
+events for its hub, or, on a hub, one bundle per enrolled school with what that school lacks.
 """
 
 from __future__ import annotations
