@@ -4,6 +4,7 @@ compare what they hold. Imported by tests/test_sync_*.py."""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import zipfile
 from pathlib import Path
@@ -17,8 +18,9 @@ from kit.core.eventlog import append
 from kit.core.events import LessonRead
 from kit.core.instance import Instance, init_instance
 from kit.core.keys import SigningKey, trust
-from kit.sync import peers, strictzip
-from kit.sync.bundle import MANIFEST, SIGNATURE
+from kit.sync import peers, seal, strictzip
+from kit.sync.bundle import MANIFEST, MAX_BUNDLE, SIGNATURE
+from kit.sync.enrol import accept, own_enrolment
 
 
 def server(root: Path, name: str, role: str = "school") -> Instance:
@@ -29,7 +31,15 @@ def server(root: Path, name: str, role: str = "school") -> Instance:
 
 
 def enrol(hub: Instance, *schools: Instance) -> None:
-    """What `kit sync enrol` does on both sides."""
+    """What `kit sync enrol` does on both sides: each trusts the other's key and learns its
+    sealing key (the enrolment file's `box:` line)."""
+    for school in schools:
+        accept(hub.db, own_enrolment(school), "school")
+        accept(school.db, own_enrolment(hub), "hub")
+
+
+def enrol_as_before(hub: Instance, *schools: Instance) -> None:
+    """What an older kit's enrolment left: trusted keys, no sealing keys (an upgraded pair)."""
     for school in schools:
         trust(hub.db, school.key().public, "school")
         trust(school.db, hub.key().public, "hub")
@@ -81,11 +91,15 @@ def db_files(inst: Instance) -> dict:
     return files
 
 
-def forge(path: Path, key: SigningKey, manifest: dict, chunks: "dict[str, bytes]") -> Path:
+def forge(path: Path, key: SigningKey, manifest: dict, chunks: "dict[str, bytes]",
+          to: "Instance | None" = None, shows: "tuple[int, int] | None" = None) -> Path:
     """A bundle in the canonical layout with any manifest and events, signed by `key`:
-    what a dishonest or broken server could produce."""
+    what a dishonest or broken server could produce; sealed to `to` (as any sender can seal
+    to a public key), or left in clear. The envelope shows the manifest's counts, or `shows`
+    (events, learners)."""
     entries = []
-    with open(path, "wb") as f:
+
+    def write_zip(f) -> int:
         z = strictzip.ZipWriter(f)
         for name, data in chunks.items():
             entries.append({"name": name, "size": len(data), "sha256": hashlib.sha256(data).hexdigest(),
@@ -94,11 +108,30 @@ def forge(path: Path, key: SigningKey, manifest: dict, chunks: "dict[str, bytes]
         z.add(MANIFEST, manifest_bytes, deflate=False)
         z.add(SIGNATURE, key.sign(manifest_bytes), deflate=False)
         z.close()
+        return manifest.get("counts", {}).get("learners", 0)
+
+    with open(path, "wb") as f:
+        if to is None:
+            write_zip(f)
+        else:
+            counts = manifest.get("counts", {})
+            events, learners = shows or (counts.get("events", 0), counts.get("learners", 0))
+            sealing = seal.Recipient(to.device_id, to.key().name, to.box_key().public_raw)
+            seal.write(to, f, sealing, events, lambda plain: write_zip(plain) and learners)
     return path
 
 
-def read_manifest(path: Path) -> "tuple[dict, dict[str, bytes]]":
-    with zipfile.ZipFile(path) as z:
+def unseal(path: Path, recipient: Instance) -> bytes:
+    """The signed zip inside a sealed bundle, opened with its recipient's key (or the file's
+    bytes, if it is not sealed)."""
+    with seal.opened(recipient, path, MAX_BUNDLE) as inner:
+        return inner.path.read_bytes()
+
+
+def read_manifest(path: Path, recipient: "Instance | None" = None) -> "tuple[dict, dict[str, bytes]]":
+    """The manifest and event members of a bundle; a sealed one is opened with `recipient`'s key."""
+    data = unseal(path, recipient) if recipient is not None else path.read_bytes()
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
         manifest = json.loads(z.read(MANIFEST))
         chunks = {m["name"]: z.read(m["name"]) for m in manifest["members"]}
     return manifest, chunks

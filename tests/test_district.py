@@ -200,9 +200,9 @@ def test_only_a_hub_may_send_a_scoped_bundle(district, tmp_path):
     hub, (a, b, c), people, out = district
     activity(a, people[a.device_id][1][0].id, 1, lesson="new")
     made = export_bundle(a, out / "a.kitsync", scope.holds(hub.db), destination=hub.device_id)
-    manifest, chunks = read_manifest(made.path)
+    manifest, chunks = read_manifest(made.path, hub)
     forged = forge(tmp_path / "scoped.kitsync", a.key(),
-                   {**manifest, "version": 2, "scope": {"school": hub.device_id, "joined": []}}, chunks)
+                   {**manifest, "version": 2, "scope": {"school": hub.device_id, "joined": []}}, chunks, to=hub)
     before, files = dump(hub), db_files(hub)
     with pytest.raises(BundleError, match="only a hub relays"):
         import_bundle(hub, forged)
@@ -214,7 +214,7 @@ def test_a_scoped_bundle_may_bring_events_outside_its_ranges_only_for_learners_w
     omar = people[b.device_id][1][0]
     move(hub, omar.id, people[a.device_id][0], a)
     made = export_for(hub, out, a.device_id)
-    manifest, chunks = read_manifest(made.path)
+    manifest, chunks = read_manifest(made.path, a)
     assert manifest["scope"]["school"] == a.device_id and omar.id in manifest["scope"]["joined"]
     lines = [json.loads(x) for x in b"".join(chunks.values()).decode().splitlines()]
     assert {e["learner_id"] for e in lines if e["device_id"] == b.device_id} == {omar.id}
@@ -223,7 +223,7 @@ def test_a_scoped_bundle_may_bring_events_outside_its_ranges_only_for_learners_w
     hidden = {**manifest, "covers": covers, "scope": {"school": a.device_id, "joined": []}}
     before = dump(a)
     with pytest.raises(BundleError, match="outside the ranges"):
-        import_bundle(a, forge(tmp_path / "hidden.kitsync", hub.key(), hidden, chunks))
+        import_bundle(a, forge(tmp_path / "hidden.kitsync", hub.key(), hidden, chunks, to=a))
     assert dump(a) == before
     joined = {**hidden, "scope": {"school": a.device_id, "joined": [omar.id]}}
-    assert import_bundle(a, forge(tmp_path / "joined.kitsync", hub.key(), joined, chunks)).new == len(lines)
+    assert import_bundle(a, forge(tmp_path / "joined.kitsync", hub.key(), joined, chunks, to=a)).new == len(lines)

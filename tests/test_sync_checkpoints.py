@@ -205,8 +205,11 @@ def test_the_visit_finds_bundles_by_what_they_say_not_by_their_names(world, stic
     for path in (stick / "kit").glob("hub-to-school-a-*"):
         path.rename(path.with_name("from-someone.kitsync"))
     assert [r.origin for r in visit(a, stick).imported] == [hub.device_id]
-    lone = server(tmp_path, "Lone School")                      # no hub: it writes for anyone
-    activity(lone, "L", 1)
-    (mine,) = visit(lone, stick).exported
+    activity(a, "LA", 1, lesson="m")
+    (mine,) = visit(a, stick).exported
     mine.path.rename(mine.path.with_name("from-the-hub.kitsync"))
-    assert visit(lone, stick).imported == []                    # still known as its own
+    again = visit(a, stick).imported                            # sealed for the hub: left for it
+    assert all(r.path.name != "from-the-hub.kitsync" for r in again)
+    lone = server(tmp_path, "Lone School")
+    activity(lone, "L", 1)
+    assert visit(lone, stick).exported == []                    # no hub: nobody to seal it to

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -10,24 +11,38 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from kit.core import records
-from kit.core.keys import trust
+from kit.core.config import DataDir
+from kit.core.instance import open_instance
 from kit.sync.bundle import export_bundle, import_bundle
+from kit.sync.enrol import accept, own_enrolment
 from syncworld import activity, enrol, server, truth
 
 
 @pytest.fixture(scope="module")
 def bundles(tmp_path_factory):
-    """Overlapping bundles from two schools editing the same learners, and a hub's relay."""
+    """Overlapping bundles from two schools editing the same learners, and a hub's relay, all
+    sealed to one receiver (a hub above them: a school's share is not what is tested here)
+    whose data dir, fresh, each example copies."""
     root = tmp_path_factory.mktemp("schools")
     hub = server(root, "Hub", role="hub")
     a, b = server(root, "School A"), server(root, "School B")
     enrol(hub, a, b)
+    receiver = server(root, "Receiver", role="hub")  # one that merges what everyone sends it whole
+    accept(receiver.db, own_enrolment(hub), "hub")
+    for sender in (hub, a, b):
+        accept(sender.db, own_enrolment(receiver), "hub")
+        if sender is not hub:
+            accept(receiver.db, own_enrolment(sender), "school")
     out = root / "out"
     out.mkdir()
     made = []
 
-    def export(inst, since, dest=None):
-        made.append(export_bundle(inst, out / f"{len(made)}.kitsync", since_vector=since, destination=dest).path)
+    def export(inst, since, to=receiver):
+        path = export_bundle(inst, out / f"{len(list(out.iterdir()))}.kitsync", since_vector=since,
+                             destination=to.device_id).path
+        if to is receiver:
+            made.append(path)
+        return path
 
     records.set_fields(a.db, "learner", "L1", {"name": "Amina", "class_id": "C1"})
     records.set_fields(b.db, "learner", "L3", {"name": "Bilal"})
@@ -40,22 +55,21 @@ def bundles(tmp_path_factory):
     export(a, {})                                     # A 1..6, overlapping both
     activity(b, "L2", 2)
     export(b, {})                                     # B 1..4
+    for school in (a, b):                             # the hub gets A 1..6 and B 1..4
+        import_bundle(hub, export(school, {}, to=hub))
     records.set_fields(b.db, "learner", "L3", {"name": "Bilal K."})
     export(b, {b.device_id: 4})                       # B 5
-    for path in made[2:4]:
-        import_bundle(hub, path)
     records.set_fields(hub.db, "learner", "L2", {"name": "Omar K."})      # the coordinator edits A's
     records.set_fields(hub.db, "learner", "L1", {"name": "after the delete"})
     export(hub, {})                                   # the hub relays A 1..6, B 1..4 and its own edits
-    return {"paths": made, "hub": hub.key().public, "a": a.key().public, "b": b.key().public}
+    receiver.close()
+    return {"paths": made, "receiver": receiver.data.root}
 
 
-def receive(paths: list[Path], keys: dict) -> dict:
+def receive(paths: list[Path], bundles: dict) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
-        school = server(Path(tmp), "Receiver", role="hub")  # one that merges what everyone sends
-        trust(school.db, keys["hub"], "hub")
-        trust(school.db, keys["a"], "school")
-        trust(school.db, keys["b"], "school")
+        copy = shutil.copytree(bundles["receiver"], Path(tmp) / "receiver")
+        school = open_instance(DataDir(copy))
         for path in paths:
             import_bundle(school, path)
         result = truth(school)

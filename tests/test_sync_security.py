@@ -295,7 +295,7 @@ def test_a_bundle_changing_another_schools_records_is_refused_whole(world, roste
     # A modified kit at A writes the event anyway; A's key signs it as its own.
     records.record(a.db, PAYLOADS[kind].from_body({**body, "id": ids[body["id"]]}),
                    learner_id=ids[body["id"]] if body["kind"] == "learner" else None)
-    refused(hub, export_bundle(a, out).path, "a school may only change its own records")
+    refused(hub, export_bundle(a, out, destination=hub.device_id).path, "a school may only change its own records")
     relay(hub, b, out)
     assert try_code(b.db, victim.id, "8765", "10.0.0.1").who is not None
     assert roster.get_learner(b.db, other.id) is not None
@@ -341,7 +341,7 @@ BAD_FIELDS = [
 def test_a_record_with_a_field_of_the_wrong_name_type_or_size_is_refused(world, kind, fields):
     hub, a, _, out = world
     records.record(a.db, RecordSet(kind, "R1", {"name": "Fine", **fields}), learner_id="R1" if kind == "learner" else None)
-    refused(hub, export_bundle(a, out).path, "field")
+    refused(hub, export_bundle(a, out, destination=hub.device_id).path, "field")
     with pytest.raises(ValueError):
         records.set_fields(a.db, kind, "R2", fields)  # and no kit makes one
 
@@ -352,7 +352,7 @@ def test_sane_records_of_every_field_go_in(world):
                                              "self_register": True, "coaches": ["prof"]})
     records.set_fields(a.db, "learner", "L1", {"name": "Amina", "class_id": "C1", "pin_hash": "$argon2id$x",
                                                "picture_hash": "$argon2id$y"})
-    assert import_bundle(hub, export_bundle(a, out).path).new == 2
+    assert import_bundle(hub, export_bundle(a, out, destination=hub.device_id).path).new == 2
     assert truth(hub)["records"] == truth(a)["records"]
 
 
@@ -379,7 +379,7 @@ def test_a_record_made_before_origins_were_kept_gets_its_origin_from_the_log(wor
     relay(a, hub, out)
     hub.db.execute("DELETE FROM record_clocks WHERE field = ?", [records.ORIGIN])  # as an older kit left it
     records.record(b.db, RecordSet("learner", "L1", {"name": "Stolen"}), learner_id="L1")
-    refused(hub, export_bundle(b, out).path, "a school may only change its own records")
+    refused(hub, export_bundle(b, out, destination=hub.device_id).path, "a school may only change its own records")
     assert records.origin(hub.db, "learner", "L1") == a.device_id
 
 
@@ -388,30 +388,30 @@ def test_a_record_made_before_origins_were_kept_gets_its_origin_from_the_log(wor
 def test_an_event_whose_uid_is_not_device_and_seq_is_refused(world, tmp_path):
     hub, a, _, out = world
     activity(a, "L1", 2)
-    manifest, chunks = read_manifest(export_bundle(a, out).path)
+    manifest, chunks = read_manifest(export_bundle(a, out, destination=hub.device_id).path, hub)
     name, data = next(iter(chunks.items()))
     lines = data.splitlines(keepends=True)
     event = json.loads(lines[1])
     for uid in ("a-client-token-1234", f"{hub.device_id}:2", f"{a.device_id}:7"):
         forged = lines[0] + json.dumps({**event, "uid": uid}).encode() + b"\n"
-        refused(hub, forge(tmp_path / "uid.kitsync", a.key(), manifest, {name: forged}), "uid is not <device>:<seq>")
+        refused(hub, forge(tmp_path / "uid.kitsync", a.key(), manifest, {name: forged}, to=hub), "uid is not <device>:<seq>")
 
 
 def test_a_held_event_arriving_with_other_content_is_refused_not_ignored(world, tmp_path):
     hub, a, _, out = world
     activity(a, "L1", 3)
-    import_bundle(hub, export_bundle(a, out).path)
+    import_bundle(hub, export_bundle(a, out, destination=hub.device_id).path)
     activity(a, "L1", 1, lesson="m")
-    manifest, chunks = read_manifest(export_bundle(a, out, since_vector={}).path)  # 1..4, overlapping
+    manifest, chunks = read_manifest(export_bundle(a, out, since_vector={}, destination=hub.device_id).path, hub)  # 1..4, overlapping
     name, data = next(iter(chunks.items()))
     lines = data.splitlines(keepends=True)
     rewritten = json.loads(lines[1])
     rewritten["body"]["lesson"] = "another lesson"
     forged = lines[0] + json.dumps(rewritten).encode() + b"\n" + b"".join(lines[2:])
-    refused(hub, forge(tmp_path / "rewritten.kitsync", a.key(), manifest, {name: forged}),
+    refused(hub, forge(tmp_path / "rewritten.kitsync", a.key(), manifest, {name: forged}, to=hub),
             f"event {a.device_id}:2 differs from the one this server holds")
     spaced = lines[0] + json.dumps(json.loads(lines[1]), indent=None, separators=(", ", ": ")).encode() + b"\n"
-    honest = forge(tmp_path / "honest.kitsync", a.key(), manifest, {name: spaced + b"".join(lines[2:])})
+    honest = forge(tmp_path / "honest.kitsync", a.key(), manifest, {name: spaced + b"".join(lines[2:])}, to=hub)
     assert import_bundle(hub, honest).new == 1  # the same events, written differently, go in
 
 
@@ -486,14 +486,16 @@ def test_a_key_trusted_only_as_a_publisher_cannot_sign_a_bundle(tmp_path):
     hub = server(tmp_path, "Hub", role="hub")
     ministry = server(tmp_path, "Ministry")             # a server whose key signs packs, not bundles
     trust(hub.db, ministry.key().public, "publisher")
-    trust(ministry.db, hub.key().public, "hub")
+    enrolment.accept(ministry.db, enrolment.own_enrolment(hub), "hub")
     activity(ministry, "m-learner", 3)
-    made = export_bundle(ministry, tmp_path / "out", version_vector(hub.db))
-    assert made.path is not None
+    made = export_bundle(ministry, tmp_path / "out", version_vector(hub.db), destination=hub.device_id)
+    assert made.events == 3
     refused(hub, made.path, "has not enrolled")
     # The same the other way: a school that trusts a key as a publisher takes no bundle from it.
     school = server(tmp_path, "School")
     trust(school.db, ministry.key().public, "publisher")
+    enrolment.accept(ministry.db, enrolment.own_enrolment(school), "school")
+    made = export_bundle(ministry, tmp_path / "out", version_vector(school.db), destination=school.device_id)
     refused(school, made.path, "has not enrolled")
     hub.close(), ministry.close(), school.close()
 

@@ -21,7 +21,8 @@ from kit.core.config import DataDir
 from kit.core.instance import open_instance
 from kit.sync.bundle import MAX_BUNDLE, bundle_name
 from conftest import ROOT
-from syncworld import activity, server
+from kit.sync import peers
+from syncworld import activity, enrol, server
 
 LIMIT_S = 20
 MEMORY = 2 << 30
@@ -46,11 +47,14 @@ def refused_in_one_line(out: subprocess.CompletedProcess, *words: str) -> bool:
 
 @pytest.fixture
 def school(tmp_path) -> Path:
-    """A school's data dir with a learner's morning of progress; and an empty stick beside it."""
+    """A school's data dir with a learner's morning of progress, enrolled with its hub; and an
+    empty stick beside it."""
     inst = server(tmp_path, "Ecole Tamda")
+    hub = server(tmp_path, "Hub", role="hub")
+    enrol(hub, inst)
     records.set_fields(inst.db, "learner", "L1", {"name": "Amina"})
     activity(inst, "L1", 3)
-    inst.close()
+    inst.close(), hub.close()
     (tmp_path / "stick" / "kit").mkdir(parents=True)
     (tmp_path / "elsewhere").mkdir()
     return inst.data.root
@@ -96,7 +100,7 @@ def test_a_stick_folder_that_is_a_link_stops_the_visit_and_nothing_is_written_of
 def test_a_link_planted_where_the_export_writes_its_temporary_file_is_not_followed(school, tmp_path):
     stick, elsewhere = tmp_path / "stick", tmp_path / "elsewhere"
     inst = open_instance(DataDir(school))
-    partial = stick / "kit" / f".{bundle_name(inst.db, stick / 'kit', None)}.partial"
+    partial = stick / "kit" / f".{bundle_name(inst.db, stick / 'kit', peers.enrolled_hubs(inst.db)[0])}.partial"
     inst.close()
     partial.symlink_to(elsewhere / "victim")
     out = kit("sync", "usb", stick, "--data", school)

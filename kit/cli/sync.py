@@ -68,14 +68,15 @@ def sync() -> None:
 
 @sync.command("export")
 @click.argument("dest", type=click.Path(path_type=Path))
-@click.option("--to", "to", metavar="PEER", help="The destination (device id or name); by default the "
-              "bundle is for anyone and holds what was not yet exported without --to.")
+@click.option("--to", "to", metavar="PEER", help="The destination (device id or name); by default the one "
+              "hub this school enrolled. The bundle is sealed to it: no one else can read it.")
 @click.option("--all", "everything", is_flag=True, help="Every event this server may send, not only new ones.")
 @data_option
 def export_cmd(dest: Path, to: "str | None", everything: bool, data: str) -> None:
-    """Write a signed .kitsync bundle of the events DEST's reader lacks (DEST: a file or a folder)."""
+    """Write a signed .kitsync bundle of the events DEST's reader lacks, sealed to it (DEST: a file or a folder)."""
     inst = opened(data)
-    peer = peers.resolve_peer(inst.db, to) if to else None
+    hubs = peers.enrolled_hubs(inst.db)
+    peer = peers.resolve_peer(inst.db, to) if to else (hubs[0] if len(hubs) == 1 else None)
     bar = Bar("Exporting")
     try:
         report = export_for(inst, dest, peer, everything, bar)
@@ -84,8 +85,26 @@ def export_cmd(dest: Path, to: "str | None", everything: bool, data: str) -> Non
     if report.path is None:
         click.echo("Nothing new to export.")
     else:
-        click.echo(f"Wrote {report.path}: {report.learners} learners, {report.events} events, {report.bytes} bytes")
+        click.echo(f"Wrote {report.path}: {report.learners} learners, {report.events} events, {report.bytes} bytes"
+                   f"{held_back_note(report)}")
     inst.close()
+
+
+def held_back_note(report) -> str:
+    return (f"; {report.held_back} events wait: the destination has not sent its sealing key yet (it comes with "
+            "its next bundle or hello), this file only introduces this server's" if report.held_back else "")
+
+
+@sync.command("inspect")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def inspect_cmd(file: Path) -> None:
+    """Show what a bundle's envelope shows anyone: its sender, its recipient and counts (no key needed)."""
+    from ..sync.bundle import MAX_BUNDLE
+    from ..sync.seal import envelope_of
+    envelope = envelope_of(file, MAX_BUNDLE)
+    click.echo(f"{file.name}: {envelope.line()}" if envelope else
+               f"{file.name}: not sealed (a key introduction, or a bundle of an older kit); `kit sync import` "
+               "verifies it")
 
 
 @sync.command("import")
@@ -206,7 +225,7 @@ def usb_cmd(path: "Path | None", data: str) -> None:
     for name, what in report.packs:
         click.echo(f"pack {name}: {what}", err=what.startswith("refused"))
     for r in report.exported:
-        click.echo(f"wrote {r.path}: {r.learners} learners, {r.events} events, {r.bytes} bytes")
+        click.echo(f"wrote {r.path}: {r.learners} learners, {r.events} events, {r.bytes} bytes{held_back_note(r)}")
     if not (report.imported or report.exported or report.packs or report.refused):
         click.echo(f"Nothing to do on {stick}.")
     if report.refused or any(w.startswith("refused") for _, w in report.packs):

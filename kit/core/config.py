@@ -3,6 +3,7 @@
 Layout of a data dir:
     kit.db            SQLite (WAL): packs, lessons, quizzes, events, records
     keys/device.key   this server's Ed25519 private key (0600); device.pub beside it
+    keys/box.key      its X25519 sealing key (0600): bundles for this server open with it
     index/            the whoosh search index
     media/<pack>/     pack media, named by content hash
     secret            random key for session cookies and CSRF tokens (0600)

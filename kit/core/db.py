@@ -228,6 +228,15 @@ MIGRATIONS: list[str] = [
         said_at REAL NOT NULL           -- unix time of its newest bundle's created_at or pull request
     );
     """,
+    # 10: peers' sealing keys (X25519 public halves), learned only from what a peer signed or
+    # from its enrolment: bundles for a peer are encrypted to its key (kit.sync.seal)
+    """
+    CREATE TABLE box_keys (
+        key_id TEXT PRIMARY KEY,        -- the peer's device key id (trusted_keys)
+        box_public TEXT NOT NULL,       -- base64 of the 32-byte X25519 public key
+        learned_at TEXT NOT NULL
+    );
+    """,
 ]
 
 

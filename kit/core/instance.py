@@ -1,4 +1,4 @@
-"""One kit server's state, opened: its data dir, database and device key."""
+"""One kit server's state, opened: its data dir, database, device key and sealing key."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import sqlite_utils
 from .config import DataDir
 from .db import get_meta, open_db, set_meta, transaction
 from .errors import ConfigError
-from .keys import SigningKey, device_key, device_key_path, ensure_device_key, public_path, trust
+from .keys import (BoxKey, SigningKey, box_key_path, device_key, device_key_path, ensure_box_key, ensure_device_key,
+                   public_path, trust)
 
 
 @dataclass
@@ -25,6 +26,11 @@ class Instance:
     def key(self) -> SigningKey:
         return device_key(self.data)
 
+    def box_key(self) -> BoxKey:
+        """The sealing key bundles for this server are encrypted to (made here on first need
+        in a data dir an older kit made)."""
+        return ensure_box_key(self.data)
+
     def close(self) -> None:
         self.db.conn.close()
 
@@ -37,6 +43,7 @@ def init_instance(data: DataDir, name: str = "") -> "tuple[Instance, bool]":
     if created:
         retire_device_key(data)
     key = ensure_device_key(data, name)
+    ensure_box_key(data)
     db = open_db(data.db_path)
     with transaction(db):
         if not get_meta(db, "device_id"):
@@ -51,11 +58,12 @@ def init_instance(data: DataDir, name: str = "") -> "tuple[Instance, bool]":
 def retire_device_key(data: DataDir) -> None:
     """A new database is a new device. Its event numbers start again at 1, so reusing the old
     key would give new events the names of old ones the hub already holds (and they would be
-    dropped there). The old key is kept beside, renamed, in case it is needed."""
+    dropped there). The old key is kept beside, renamed, in case it is needed (and the old
+    sealing key with it: bundles sealed to the old device open with it)."""
     path = device_key_path(data)
     if path.exists():
         stamp = time.strftime("%Y%m%d-%H%M%S")
-        for old in (path, public_path(path)):
+        for old in (path, public_path(path), box_key_path(data)):
             if old.exists():
                 old.rename(old.with_name(f"{old.name}.retired-{stamp}"))
 

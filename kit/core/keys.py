@@ -1,8 +1,14 @@
-"""Ed25519 keys: this server's device key, publisher keys, and the keys it trusts.
+"""Keys: this server's Ed25519 device key and X25519 sealing key, publisher keys, and the keys
+it trusts.
 
 A public key travels as one line of text, `kit-ed25519 <base64 raw key> <name>`, so it fits
 in a file on a USB stick or in a QR code. Its id is the first 16 hex digits of the SHA-256 of
 the raw key. Private keys are PKCS#8 PEM files readable by their owner only.
+
+The sealing key (`keys/box.key`) is what bundles for this server are encrypted to
+(kit.sync.seal). Its public half, 32 bytes in base64, travels only inside something the
+device key signed or the enrolment vouches for; a peer's is remembered per trusted key id
+(`box_keys`), the last one it signed replacing the one before.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import sqlite_utils
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from .config import DataDir, write_private, write_atomic
 from .errors import TrustError
@@ -176,3 +183,81 @@ def trusted_key(db: sqlite_utils.Database, key_id: str, roles: "tuple[str, ...]"
 
 def trusted_keys(db: sqlite_utils.Database) -> list[dict]:
     return list(db.query("SELECT key_id, name, role, added_at FROM trusted_keys ORDER BY added_at, key_id"))
+
+
+# --- the sealing key (X25519) -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class BoxKey:
+    """This server's X25519 key pair: bundles sealed to its public half open only here."""
+    private: X25519PrivateKey
+
+    @property
+    def public_raw(self) -> bytes:
+        return self.private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+    @property
+    def public_b64(self) -> str:
+        return base64.b64encode(self.public_raw).decode()
+
+    @classmethod
+    def load(cls, path: Path) -> "BoxKey":
+        try:
+            key = serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
+        except OSError as e:
+            raise TrustError(f"{path}: cannot read the sealing key ({e.strerror})") from None
+        except ValueError:
+            raise TrustError(f"{path}: not a PEM private key; move it away and a new one is made") from None
+        if not isinstance(key, X25519PrivateKey):
+            raise TrustError(f"{path}: not an X25519 key; move it away and a new one is made")
+        return cls(key)
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_private(path, self.private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                       serialization.NoEncryption()))
+
+
+def box_key_path(data: DataDir) -> Path:
+    return data.keys_dir / "box.key"
+
+
+def ensure_box_key(data: DataDir) -> BoxKey:
+    """This server's sealing key: made at `kit init`, or at first need in a data dir made by an
+    older kit (its public half then reaches the peers in the next signed exchange)."""
+    path = box_key_path(data)
+    if path.exists():
+        return BoxKey.load(path)
+    key = BoxKey(X25519PrivateKey.generate())
+    key.save(path)
+    return key
+
+
+def box_public(text: object) -> "bytes | None":
+    """The 32 raw bytes of a sealing public key given in base64, or None if it is not one."""
+    if not isinstance(text, str) or len(text) > 64:
+        return None
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except ValueError:
+        return None
+    return raw if len(raw) == 32 else None
+
+
+def remember_box_key(db: sqlite_utils.Database, key_id: str, public: bytes) -> bool:
+    """Keep the sealing key a trusted peer signed (or its enrolment carried). Returns whether
+    anything changed: the same key again writes nothing, so a replayed bundle changes no byte."""
+    row = db.execute("SELECT box_public FROM box_keys WHERE key_id = ?", [key_id]).fetchone()
+    b64 = base64.b64encode(public).decode()
+    if row and row[0] == b64:
+        return False
+    db.execute("INSERT INTO box_keys (key_id, box_public, learned_at) VALUES (?, ?, ?) ON CONFLICT(key_id) "
+               "DO UPDATE SET box_public = excluded.box_public, learned_at = excluded.learned_at",
+               [key_id, b64, now_iso()])
+    return True
+
+
+def box_key_of(db: sqlite_utils.Database, key_id: str) -> "bytes | None":
+    """The sealing key the peer with that key id last signed, if it ever did (an older kit never)."""
+    row = db.execute("SELECT box_public FROM box_keys WHERE key_id = ?", [key_id]).fetchone()
+    return base64.b64decode(row[0]) if row else None

@@ -8,7 +8,7 @@ request it answers (kit.sync.auth.sign_answer), so a school can tell its hub fro
 the hub's address. Any kit server serves them; a hub is one with role `hub`.
 
     POST /sync/enrol                      one-time-code enrolment (no device signature yet)
-    POST /sync/hello                      -> {device_id, name, role, vector, at}
+    POST /sync/hello  {box}               -> {device_id, name, role, vector, at, box}: sealing keys, both ways
     GET  /sync/push/<sha256>              -> {received}: how much of that upload is here
     PUT  /sync/push/<sha256>?offset=&size=   body: the next chunk -> {received}
     POST /sync/push/<sha256>/done         verify the whole file, import it -> {events, new}
@@ -29,7 +29,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from ..core.errors import BundleError, SyncError, TrustError, UploadError
 from ..core.instance import Instance
-from ..sync import auth, enrol, peers, scope, transfers
+from ..sync import auth, enrol, peers, scope, seal, transfers
 from .store import get_db, get_store
 
 bp = Blueprint("sync", __name__, url_prefix="/sync")
@@ -108,9 +108,11 @@ def enrol_with_code():
 @bp.post("/hello")
 @signed
 def hello(inst: Instance, peer: str, role: str):
+    # The caller's sealing key, signed with its request: what it pulls next is sealed to it.
+    seal.learn(inst.db, peer, (request.get_json(silent=True) or {}).get("box"))
     # `at`, on this server's clock, dates the vector as the word on what it holds (kit.sync.peers)
     return jsonify(device_id=inst.device_id, name=inst.key().name, role=peers.own_role(inst.db),
-                   vector=scope.holds(inst.db), at=int(time.time()))
+                   vector=scope.holds(inst.db), at=int(time.time()), box=seal.own_box(inst))
 
 
 @bp.route("/push/<name>", methods=["GET", "PUT"])

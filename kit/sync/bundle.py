@@ -1,5 +1,9 @@
 """Progress bundles (`.kitsync`): events leave one server on a USB stick and enter another.
 
+The file on the stick is the bundle sealed to its one recipient (kit.sync.seal: a clear header
+with counts and school names, then the zip below, encrypted); this module writes and reads the
+zip, and calls the seal where a file is written (export_bundle) and opened (import_bundle).
+
 A bundle is a zip (written and read by `strictzip`, so any damaged byte is noticed) holding:
 
     events-00001.ndjson   the events, one JSON object a line, at most 50,000 a member,
@@ -19,8 +23,9 @@ manifest.json, format version 1:
       "format": "kitsync",
       "version": 1,
       "origin": {"device_id": "3f2a9c0e1b4d5a6f", "key_id": "3f2a9c0e1b4d5a6f",
-                 "name": "Ecole de Tamda", "role": "school"},
-      "destination": "9c1d77e05a3b2f10",          (or null: for anyone who trusts the origin)
+                 "name": "Ecole de Tamda", "role": "school",
+                 "box": "5kQd…="},                 (its sealing key; none from an older kit)
+      "destination": "9c1d77e05a3b2f10",          (null from an older kit: refused now)
       "created_at": "2024-05-02T10:00:00+00:00",
       "covers": {"3f2a9c0e1b4d5a6f": [120, 5120]},  (device: [from_seq_exclusive, to_seq])
       "holds": {"3f2a9c0e1b4d5a6f": 5120, "9c1d77e05a3b2f10": 800},
@@ -73,7 +78,7 @@ import json
 import os
 import re
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from itertools import groupby
 from operator import itemgetter
@@ -92,7 +97,7 @@ from ..core.instance import Instance
 from ..core.keys import PublicKey, now_iso, trusted_key
 from ..core.regularfiles import create_new, open_regular
 from ..core import records
-from . import peers, scope, strictzip
+from . import peers, scope, seal, strictzip
 
 FORMAT = "kitsync"
 VERSION = 1           # a school's bundle, or any unscoped one: `covers` holds every event in range
@@ -129,6 +134,7 @@ class ExportReport:
     bytes: int
     covers: "dict[str, list[int]]"
     destination: "str | None"
+    held_back: int = 0             # events not sent: the destination's sealing key is not known yet
 
 
 @dataclass(frozen=True)
@@ -183,13 +189,19 @@ def export_bundle(inst: Instance, dest_path: "str | Path", since_vector: "dict[s
     (a file, or a folder to name it in); from a hub to a school, only the school's share.
     With nothing to send, writes nothing, unless `acknowledge`: then a bundle with no events
     still carries `holds`, what arrived here (so a school learns of a stick that never arrived
-    and sends that range again). The file appears complete or not at all: temp name, fsync,
-    rename."""
+    and sends that range again). The file is sealed to `destination` (kit.sync.seal; None is
+    refused); while its sealing key is unknown here, the file is a key introduction holding no
+    events (`held_back` counts them). It appears complete or not at all: temp name, fsync, rename."""
     share = share_for(inst, destination)
     if share:
         covers, rows = scope.plan(inst.db, share, since_vector or {}, version_vector(inst.db))
     else:
         covers, rows = plan_export(inst, since_vector or {}), None
+    to, held_back = seal.recipient(inst, destination), 0
+    if to is None:
+        held_back = len(rows) if share else sum(top - frm for frm, top in covers.values())
+        covers, rows, share = {}, None, None
+        acknowledge = acknowledge or held_back > 0
     if not covers and not rows and not acknowledge:
         return ExportReport(None, 0, 0, 0, {}, destination)
     make_durable(inst.db)
@@ -201,7 +213,8 @@ def export_bundle(inst: Instance, dest_path: "str | Path", since_vector: "dict[s
     tmp = dest.with_name(f".{dest.name}.partial")
     try:
         with create_new(tmp) as f:  # never through a link planted at that name
-            learners, written = write_zip(inst, f, covers, destination, progress, total, share, rows)
+            learners = seal.write(inst, f, to, total,
+                                  lambda plain: write_zip(inst, plain, covers, destination, progress, total, share, rows))
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, dest)
@@ -215,7 +228,7 @@ def export_bundle(inst: Instance, dest_path: "str | Path", since_vector: "dict[s
     if share:
         with transaction(inst.db):
             scope.remember(inst.db, share, covers)
-    return ExportReport(dest, written, learners, dest.stat().st_size, covers, destination)
+    return ExportReport(dest, total, learners, dest.stat().st_size, covers, destination, held_back)
 
 
 def _discard(tmp: Path) -> None:
@@ -254,8 +267,8 @@ def check_free_space(folder: Path, needed: int) -> None:
 
 def write_zip(inst: Instance, f: BinaryIO, covers: "dict[str, list[int]]", destination: "str | None",
               progress: "Progress | None", total: int, share: "scope.Share | None" = None,
-              rows: "list[tuple] | None" = None) -> "tuple[int, int]":
-    """Write members then the signed manifest. Returns (distinct learners, events written)."""
+              rows: "list[tuple] | None" = None) -> int:
+    """Write members then the signed manifest. Returns the number of distinct learners."""
     learners: set = set()
     members = []
     done = 0
@@ -273,7 +286,7 @@ def write_zip(inst: Instance, f: BinaryIO, covers: "dict[str, list[int]]", desti
     z.add(MANIFEST, manifest, deflate=False)  # stored: the signature covers its bytes as they lie
     z.add(SIGNATURE, inst.key().sign(manifest), deflate=False)
     z.close()
-    return len(learners), done
+    return len(learners)
 
 
 def event_chunks(db: sqlite_utils.Database, covers: "dict[str, list[int]]", learners: set,
@@ -307,7 +320,7 @@ def build_manifest(inst: Instance, covers: "dict[str, list[int]]", destination: 
     manifest = {
         "format": FORMAT, "version": SCOPED if share else VERSION,
         "origin": {"device_id": inst.device_id, "key_id": key.key_id, "name": key.name,
-                   "role": peers.own_role(inst.db)},
+                   "role": peers.own_role(inst.db), "box": seal.own_box(inst)},
         "destination": destination,
         "created_at": now_iso(),
         "covers": covers,
@@ -612,10 +625,27 @@ def event_problem(e: dict, row: tuple, expected: "dict[str, int]", share: "Place
 # --- importing ------------------------------------------------------------------------------------
 
 def import_bundle(inst: Instance, path: "str | Path", progress: "Progress | None" = None) -> ImportReport:
-    """Verify a bundle, then merge it in ONE transaction: new events go in, held ones are
-    ignored, records are re-derived from the new record.* events, and what the signer holds is
-    remembered. Idempotent and order-independent; the database is unchanged on any refusal."""
-    bundle = read_bundle(path, inst.db)
+    """Open a sealed bundle with this server's key (kit.sync.seal), verify the signed zip inside,
+    and merge it (merge_bundle); then keep the sealing key its signer put in the manifest.
+    Idempotent and order-independent; the database is unchanged on any refusal."""
+    with seal.opened(inst, path, MAX_BUNDLE) as inner:
+        bundle = read_bundle(inner.path, inst.db)
+        manifest, origin = bundle.manifest, bundle.manifest["origin"]
+        try:
+            inner.admit(inst.db, bundle.origin, bundle.signer_role, manifest.get("destination"),
+                        bundle.event_count, manifest["counts"].get("learners"), origin.get("box"))
+        except BundleError as e:
+            raise BundleError(f"{Path(path).name}: {e}") from None
+        report = merge_bundle(inst, bundle, progress)
+        inner.remember_sender(inst.db, bundle.origin, bundle.signer_role, origin.get("box"))
+    return replace(report, path=Path(path))
+
+
+def merge_bundle(inst: Instance, bundle: VerifiedBundle, progress: "Progress | None" = None) -> ImportReport:
+    """Merge a verified bundle in ONE transaction: new events go in, held ones are ignored,
+    records are re-derived from the new record.* events, and what the signer holds is
+    remembered. The database is unchanged on any refusal."""
+    path = bundle.path
     manifest, db = bundle.manifest, inst.db
     held = scope.holds(db)
     missing = bool(bundle.joined) or any(held.get(dev, 0) < to for dev, (_, to) in bundle.covers.items())

@@ -35,7 +35,7 @@ from ..core.db import transaction
 from ..core.errors import BundleError, KitError, SyncError, TrustError
 from ..core.instance import Instance
 from ..core.keys import PublicKey, trusted_key
-from . import auth, enrol, peers, scope
+from . import auth, enrol, peers, scope, seal
 from .bundle import DEVICE_ID, export_bundle, import_bundle
 from .strictzip import MAX_ZIP
 from .usb import PACK_FILE
@@ -269,13 +269,15 @@ class SyncReport:
 
 def hello(link: Link) -> dict:
     """Who answers, and what it holds: a hub this server enrolled (the answer's signature says
-    so), naming itself by its own key. What it holds, dated on its clock, is its newest word,
-    so a hub's bundle written before this, still on its way by stick, moves nothing back."""
-    answer = link.json("POST", "/sync/hello")
+    so), naming itself by its own key. Both sides' sealing keys travel here, signed, before any
+    bundle moves (kit.sync.seal). What the hub holds, dated on its clock, is its newest word, so a
+    hub's bundle written before this, still on its way by stick, moves nothing back."""
+    answer = link.json("POST", "/sync/hello", {"box": seal.own_box(link.inst)})
     hub = checked(answer, "device_id", str)
     if link.hub is None or hub != link.hub.key_id:
         raise TrustError(f"{link.url} signs as one hub and names another; check the address")
     vector = vector_of(answer)
+    seal.learn(link.inst.db, hub, answer.get("box"))
     with transaction(link.inst.db):
         peers.note_contact(link.inst.db, hub)
         if type(answer.get("at")) is int:  # the hub's newest word on what it holds (a hub before it: none)

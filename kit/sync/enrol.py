@@ -7,6 +7,11 @@ Two ways. By file (USB stick): each side writes an enrolment file and trusts the
     name: Ecole de Tamda
     device: 3f2a9c0e1b4d5a6f
     key: kit-ed25519 q3J0…= Ecole de Tamda
+    box: 5kQd…=
+
+`box` is the server's sealing key (X25519, base64): bundles for it are encrypted to it
+(kit.sync.seal). A file written by an older kit has none; it is then learned from the first
+bundle or hub answer that server signs.
 
 By one-time code (network): the hub shows a code (`kit sync enrol --code`), valid one day and
 once; the school sends its enrolment to the hub's /sync/enrol with an HMAC made with the code,
@@ -28,7 +33,7 @@ import sqlite_utils
 from ..core.db import transaction
 from ..core.errors import TrustError
 from ..core.instance import Instance
-from ..core.keys import PublicKey, trust
+from ..core.keys import PublicKey, box_public, remember_box_key, trust
 from . import peers
 
 HEADER = "kit-enrolment 1"
@@ -42,19 +47,21 @@ class Enrolment:
     role: str
     name: str
     key: PublicKey
+    box: "bytes | None" = None   # the sealing key's 32 raw bytes; None from an older kit
 
     @property
     def device_id(self) -> str:
         return self.key.key_id
 
     def text(self) -> str:
+        box = f"box: {base64.b64encode(self.box).decode()}\n" if self.box else ""
         return (f"{HEADER}\nrole: {self.role}\nname: {self.name}\ndevice: {self.device_id}\n"
-                f"key: {self.key.line()}")
+                f"key: {self.key.line()}{box}")
 
 
 def own_enrolment(inst: Instance) -> Enrolment:
     key = inst.key().public
-    return Enrolment(peers.own_role(inst.db), key.name or inst.device_id, key)
+    return Enrolment(peers.own_role(inst.db), key.name or inst.device_id, key, inst.box_key().public_raw)
 
 
 def parse_enrolment(text: str, source: str = "enrolment") -> Enrolment:
@@ -71,7 +78,10 @@ def parse_enrolment(text: str, source: str = "enrolment") -> Enrolment:
     key = PublicKey.parse(fields["key"], source)
     if fields.get("device") != key.key_id:
         raise TrustError(f"{source}: the device id does not match the key (damaged file?)")
-    return Enrolment(fields["role"], fields.get("name", "")[:100] or key.key_id, key)
+    box = box_public(fields["box"]) if "box" in fields else None
+    if "box" in fields and box is None:
+        raise TrustError(f"{source}: the sealing key (box:) is damaged (not 32 bytes of base64)")
+    return Enrolment(fields["role"], fields.get("name", "")[:100] or key.key_id, key, box)
 
 
 def accept(db: sqlite_utils.Database, enrolment: Enrolment, as_role: str) -> bool:
@@ -83,6 +93,8 @@ def accept(db: sqlite_utils.Database, enrolment: Enrolment, as_role: str) -> boo
     with transaction(db):
         added = trust(db, PublicKey(enrolment.key.raw, enrolment.name), as_role)
         peers.remember_peer(db, enrolment.device_id, enrolment.name, as_role)
+        if enrolment.box:
+            remember_box_key(db, enrolment.device_id, enrolment.box)
     return added
 
 

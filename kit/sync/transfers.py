@@ -141,12 +141,14 @@ def answer_pull(inst: Instance, peer: str, vector: "dict[str, int]", said_at: in
 
 def prepare_download(inst: Instance, peer: str, since: "dict[str, int]") -> dict:
     """One prepared bundle per peer, kept while the peer asks from the same vector (a resumed
-    pull gets the very same bytes): {name, size, events}, name None when nothing is lacking."""
+    pull gets the very same bytes): {name, size, events}, name None when nothing is lacking.
+    A key introduction (the peer's sealing key was unknown: kit.sync.seal) is never kept: once
+    the key is known, the same vector gets the events."""
     tid = f"serve:{peer}"
     row = inst.db.execute("SELECT name, path, size, meta FROM sync_transfers WHERE id = ?", [tid]).fetchone()
     log = eventlog.log_mark(inst.db)  # a new event here (a move, say) makes a new bundle
     if row and Path(row[1]).exists() and json.loads(row[3]).get("since") == since \
-            and json.loads(row[3]).get("log") == log:
+            and json.loads(row[3]).get("log") == log and not json.loads(row[3]).get("held_back"):
         return {"name": row[0], "size": row[2], "events": json.loads(row[3])["events"]}
     if row:
         Path(row[1]).unlink(missing_ok=True)
@@ -160,7 +162,7 @@ def prepare_download(inst: Instance, peer: str, since: "dict[str, int]") -> dict
     inst.db.execute("INSERT INTO sync_transfers (id, peer, direction, name, path, size, sha256, meta, updated_at) "
                     "VALUES (?, ?, 'serve', ?, ?, ?, ?, ?, ?)",
                     [tid, peer, name, str(report.path), report.bytes, name,
-                     json.dumps({"since": since, "log": log, "events": report.events,
+                     json.dumps({"since": since, "log": log, "events": report.events, "held_back": report.held_back,
                                  "covers": {d: to for d, (_, to) in report.covers.items()}}), time.time()])
     fsync_dir(folder)
     return {"name": name, "size": report.bytes, "events": report.events}

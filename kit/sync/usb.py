@@ -3,10 +3,10 @@
 On the stick, everything lives under `kit/`: bundles (`*.kitsync`, named for the people who
 carry them, e.g. `ecole-tamda-to-district-hub-2024-05-02-1.kitsync`) next to each other, and
 content packs in `kit/packs/` (or `packs/` at the stick's root). A visit imports the bundles
-whose manifests address them to this server (or to anyone), whatever their file names,
-installs packs newer than the installed ones, then writes this server's own bundle: a
-school's new events for its hub, or, on a hub, one bundle per enrolled school with what that
-school neither holds nor was sent (by stick or over HTTP).
+whose envelopes or manifests address them to this server, whatever their file names, installs
+packs newer than the installed ones, then writes this server's own bundles, each sealed to its
+recipient (kit.sync.seal): a school's new events for its hub, or, on a hub, one bundle per
+enrolled school with what that school neither holds nor was sent (by stick or over HTTP).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from ..core.errors import BundleError, KitError, SyncError
 from ..core.instance import Instance
 from ..core.keys import trusted_keys
 from ..core.regularfiles import open_regular, real_folder
-from . import peers
+from . import peers, seal
 from .bundle import (MAX_BUNDLE, SUFFIX, ExportReport, ImportReport, export_for, import_bundle, open_layout, parse_manifest,
                      read_signed_manifest)
 
@@ -54,11 +54,15 @@ def find_stick(mounts: "tuple[str, ...]" = MOUNT_PATTERNS) -> Path:
 
 
 def envelope(path: Path) -> "tuple[object, object] | None":
-    """The (origin device id, destination) a bundle's manifest names, read only to sort the
-    stick's files (the import verifies everything again); None if it cannot be read. The
-    zip's layout and the manifest's size are checked before a byte of it is read: a stick may
-    carry a zip bomb. File names are never trusted for this: only people read them."""
+    """The (origin device id, destination) a bundle names, read only to sort the stick's files
+    (the import verifies everything again): a sealed file's clear header names only its
+    recipient (origin None); an unsealed one's manifest names both. None if it cannot be read.
+    The zip's layout and the manifest's size are checked before a byte of it is read: a stick
+    may carry a zip bomb. File names are never trusted for this: only people read them."""
     try:
+        sealed = seal.envelope_of(path, MAX_BUNDLE)
+        if sealed is not None:
+            return None, sealed.to
         with open_regular(path, MAX_BUNDLE, BundleError) as f:
             manifest = parse_manifest(read_signed_manifest(f, open_layout(f))[0])
     except (OSError, BundleError):
@@ -115,12 +119,12 @@ def install_packs(inst: Instance, folders: list[Path], report: UsbReport, instal
 
 
 def export_to(inst: Instance, folder: Path, report: UsbReport, progress) -> None:
-    """A school writes for its hub (or anyone, without one); a hub for each enrolled school."""
+    """A school writes for each hub it enrolled; a hub for each enrolled school. A bundle is
+    sealed to one server (kit.sync.seal): a school with no hub writes nothing."""
     if peers.own_role(inst.db) == "hub":
         targets = [k["key_id"] for k in trusted_keys(inst.db) if k["role"] == "school"]
     else:
-        hubs = peers.enrolled_hubs(inst.db)
-        targets = hubs if len(hubs) == 1 else [None]
+        targets = peers.enrolled_hubs(inst.db)
     for target in targets:
         result = export_for(inst, folder, target, progress=progress)
         if result.path:
