@@ -66,6 +66,11 @@ def class_school(db: sqlite_utils.Database, class_id: str) -> "str | None":
     return records.owner(db, "class", class_id)
 
 
+def learner_school(db: sqlite_utils.Database, learner_id: str) -> "str | None":
+    """The device id of the school a learner belongs to (records.owner)."""
+    return records.owner(db, "learner", learner_id)
+
+
 def class_schools(db: sqlite_utils.Database, class_ids: "list[str]") -> "dict[str, School]":
     """{class id: its School}, naming each school once."""
     names = school_names(db)
@@ -120,6 +125,15 @@ def moved_from_class(db: sqlite_utils.Database, class_id: str) -> "list[Move]":
                       [here]).fetchall()
     moves = [m for (lid,) in rows if (m := moved_away(db, lid)) is not None and m.from_class == class_id]
     return sorted(moves, key=lambda m: (m.name.casefold(), m.learner_id))
+
+
+def may_change_learner(db: sqlite_utils.Database, learner_id: str) -> bool:
+    """Whether this server may change the learner (records.check_may_change: their school, or a hub)."""
+    try:
+        records.check_may_change(db, "learner", learner_id)
+    except RosterError:
+        return False
+    return True
 
 
 def check_may_change_learner(db: sqlite_utils.Database, learner_id: str) -> None:
