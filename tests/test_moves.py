@@ -156,12 +156,17 @@ def test_a_class_code_used_by_two_schools_asks_for_the_id_and_names_the_schools(
     assert district.learner_school(hub.db, district_world["amina"].id) == b.device_id
 
 
-def test_kit_users_list_on_the_hub_names_each_classs_school(world, district_world):
+def test_the_hub_names_each_classs_school_in_kit_users_list_and_its_pages(world, district_world):
     hub, a, b, out = world
     listing = kit(hub, "users", "list").output
     cp1, ce1 = district_world["cp1"], district_world["ce1"]
     assert f"class 'CP1' code 1111 login pin school 'School A' id {cp1.id}: 2 learner(s)" in listing
     assert f"class 'CE1' code 2222 login pin school 'School B' id {ce1.id}: 1 learner(s)" in listing
+    with web(hub) as app:
+        admin = staff_client(app, hub.db, "coordinator", "admin")
+        classes = text(admin.get("/staff/"))
+        assert "School A" in classes and "School B" in classes
+        assert "School B" in text(admin.get(f"/staff/class/{ce1.id}"))
 
 
 def test_a_school_holding_only_its_own_classes_lists_them_as_before(world, district_world):

@@ -182,8 +182,7 @@ def list_users(data: str) -> None:
     inst = open_instance(data_dir(data))
     try:
         classes = roster.list_classes(inst.db)
-        ids = [k.id for k in classes]
-        schools = district.class_schools(inst.db, ids) if district.shows_schools(inst.db, ids) else {}
+        schools = district.schools_to_show(inst.db, [k.id for k in classes])
         for klass in classes:
             learners = roster.class_learners(inst.db, klass.id)
             coaches = accounts.coaches_of(inst.db, klass.id)

@@ -78,10 +78,14 @@ def class_schools(db: sqlite_utils.Database, class_ids: "list[str]") -> "dict[st
             if (owner := class_school(db, cid)) is not None}
 
 
-def shows_schools(db: sqlite_utils.Database, class_ids: "list[str]") -> bool:
-    """Whether lists of these classes should name each one's school: on a hub, or wherever
-    classes of more than one school are held. A school holding only its own changes nothing."""
-    return is_hub(db) or len({class_school(db, cid) for cid in class_ids}) > 1
+def schools_to_show(db: sqlite_utils.Database, class_ids: "list[str]") -> "dict[str, School]":
+    """{class id: School} for lists that should name each class's school: on a hub, or wherever
+    classes of more than one school are held. A school holding only its own gets {}: its pages
+    and listings stay as they were."""
+    held = {r["id"] for r in records.all_of(db, "class")}
+    if not is_hub(db) and len({class_school(db, cid) for cid in held}) < 2:
+        return {}
+    return class_schools(db, class_ids)
 
 
 # --- learners moved away ---------------------------------------------------------------------

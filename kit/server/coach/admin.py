@@ -186,7 +186,8 @@ def remove_learner(learner_id: str) -> "Response | str":
 @bp.route("/learner/<learner_id>/move", methods=["POST"])
 @admin_only
 def move_learner(learner_id: str) -> "Response | tuple[str, int]":
-    """The coordinator, on the hub, moves a learner to a class of any school (kit.core.roster.move_learner)."""
+    """The coordinator, on the hub, moves a learner to a class of any school
+    (kit.core.roster.move_learner); a school has no such page."""
     db = get_db()
     if not district.is_hub(db):
         abort(404)

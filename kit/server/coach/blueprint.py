@@ -124,10 +124,7 @@ def learner_for_staff(learner_id: str) -> "tuple[roster.Learner, roster.Klass]":
 
 def school_of(klass: roster.Klass) -> "district.School | None":
     """The class's school, to show beside it where more than one school's classes are held."""
-    db = get_db()
-    if not district.shows_schools(db, [k.id for k in roster.list_classes(db)]):
-        return None
-    return district.class_schools(db, [klass.id]).get(klass.id)
+    return district.schools_to_show(get_db(), [klass.id]).get(klass.id)
 
 
 @bp.app_template_filter("datetime_from_ms")

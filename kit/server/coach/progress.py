@@ -30,9 +30,8 @@ def chosen_course(courses: "list[library.Course]") -> "library.Course | None":
 def home() -> str:
     db = get_db()
     classes = visible_classes()
-    held = [k.id for k in roster.list_classes(db)]
-    schools = district.class_schools(db, [k.id for k in classes]) if district.shows_schools(db, held) else {}
-    return render_template("coach/classes.html", summaries=reports.class_summaries(db, classes), schools=schools)
+    return render_template("coach/classes.html", summaries=reports.class_summaries(db, classes),
+                           schools=district.schools_to_show(db, [k.id for k in classes]))
 
 
 @bp.route("/class/<class_id>")
