@@ -11,6 +11,7 @@ import shlex
 from click.testing import CliRunner
 
 from kit.cli import main
+from kit.core import roster
 from kit.core.config import DataDir
 from kit.core.instance import open_instance
 from kit.core.keys import SigningKey
@@ -63,8 +64,11 @@ def test_the_readmes_district_walkthrough_runs_as_written(tmp_path):
         names = {db: {r[0] for r in inst.db.execute("SELECT json_extract(data, '$.name') FROM records")}
                  for db, inst in (("hub", hub), ("tamda", tamda), ("aday", aday))}
         assert {"CP Tamda", "Amina", "CP Aday"} <= names["hub"]          # the hub holds the district
-        assert names["tamda"] == {"CP Tamda", "Amina"}                     # each school its own
-        assert names["aday"] == {"CP Aday"}
+        assert names["aday"] == {"CP Aday", "Amina"}                       # each school its own: Amina moved
+        assert names["tamda"] == {"CP Tamda", "Amina"}                     # and her story up to the move
+        amina = tamda.db.execute("SELECT id, json_extract(data, '$.school') FROM records "
+                                 "WHERE json_extract(data, '$.name') = 'Amina'").fetchone()
+        assert amina[1] == aday.device_id and roster.get_learner(aday.db, amina[0]) is not None
     finally:
         for inst in (hub, tamda, aday):
             inst.close()

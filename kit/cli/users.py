@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from ..core import accounts, roster
+from ..core import accounts, district, roster
 from ..core.instance import open_instance
 from . import data_dir, data_option, main
 
@@ -104,7 +104,15 @@ def add_learner(klass: str, name: str, pin: "str | None", pictures: "str | None"
 @click.option("--pictures", help="A new picture code, e.g. cat,sun,tree.")
 @data_option
 def set_code(klass: str, name: str, pin: "str | None", pictures: "str | None", data: str) -> None:
-    """Give learner NAME of CLASS a new PIN or picture code (a forgotten one)."""
+    """Give learner NAME of CLASS (its code, name or id) a new PIN or picture code (a forgotten one).
+
+    \b
+    Example:
+      kit users set-code "CP1 A" "Amina B." --pin 7391
+
+    A school changes only its own learners; the coordinator's hub changes any school's (when
+    two schools' classes share a code or name, give the class id: `kit users list` shows it).
+    """
     if not pin and not pictures:
         raise click.UsageError("give --pin or --pictures")
     inst = open_instance(data_dir(data))
@@ -116,21 +124,76 @@ def set_code(klass: str, name: str, pin: "str | None", pictures: "str | None", d
     click.echo(f"New code set for {learner.name!r}")
 
 
+@users.command("rename")
+@click.argument("learner")
+@click.argument("new_name")
+@data_option
+def rename(learner: str, new_name: str, data: str) -> None:
+    """Give LEARNER (their id, or CLASS/NAME) the name NEW_NAME.
+
+    \b
+    Example:
+      kit users rename "CP1 A/Amina" "Amina Benali"
+
+    Two learners of a class may not have names that read alike (a child taps their name).
+    """
+    inst = open_instance(data_dir(data))
+    try:
+        found = roster.learner_by_key(inst.db, learner)
+        renamed = roster.rename_learner(inst.db, found.id, new_name)
+    finally:
+        inst.close()
+    click.echo(f"Renamed {found.name!r} to {renamed.name!r}")
+
+
+@users.command("move")
+@click.argument("learner")
+@click.option("--to-class", "to_class", required=True, metavar="CLASS",
+              help="The class to move them to: its id, code or name (any school's).")
+@data_option
+def move(learner: str, to_class: str, data: str) -> None:
+    """Move LEARNER (their id, or CLASS/NAME) to another class, of any school: on the hub only.
+
+    \b
+    Example:
+      kit users move "CP1 A/Amina" --to-class 4321
+
+    Their history goes with them. Once the hub's next sync reaches the schools, the new school
+    owns them (it may give a new PIN) and the old one shows them as moved. When a code or name
+    is used by two schools, give the class id (`kit users list` on the hub shows them).
+    """
+    inst = open_instance(data_dir(data))
+    try:
+        found = roster.learner_by_key(inst.db, learner)
+        target = roster.find_class(inst.db, to_class)
+        moved = roster.move_learner(inst.db, found.id, target.id)
+        school = district.class_schools(inst.db, [target.id]).get(target.id)
+    finally:
+        inst.close()
+    click.echo(f"Moved {moved.name!r} to class {target.name!r}{f' of {school.name}' if school else ''}")
+
+
 @users.command("list")
 @data_option
 def list_users(data: str) -> None:
-    """List classes with their learners, then staff accounts."""
+    """List classes with their learners, then staff accounts. Where classes of more than one
+    school are held (a hub), each class says its school and id; a learner the hub moved away
+    from a class here is listed under it as moved."""
     inst = open_instance(data_dir(data))
     try:
         classes = roster.list_classes(inst.db)
+        schools = district.schools_to_show(inst.db, [k.id for k in classes])
         for klass in classes:
             learners = roster.class_learners(inst.db, klass.id)
             coaches = accounts.coaches_of(inst.db, klass.id)
+            where = f" school {schools[klass.id].name!r} id {klass.id}" if klass.id in schools else ""
             click.echo(f"class {klass.name!r} code {klass.code} login {klass.login}"
-                       f"{' self-register' if klass.self_register else ''}: {len(learners)} learner(s)"
+                       f"{' self-register' if klass.self_register else ''}{where}: {len(learners)} learner(s)"
                        f"{'; coaches: ' + ', '.join(coaches) if coaches else ''}")
             for learner in learners:
                 click.echo(f"  {learner.name}")
+            for move in district.moved_from_class(inst.db, klass.id):
+                click.echo(f"  {move.name} (moved to {move.school.name}; read-only here)")
         for account in accounts.list_accounts(inst.db):
             click.echo(f"{account.role} {account.username}")
         if not classes:

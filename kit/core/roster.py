@@ -1,6 +1,9 @@
-"""Classes and learners: made, found, listed, removed; their names cleaned and compared.
+"""Classes and learners: made, found, listed, renamed, moved, removed; their names cleaned and
+compared.
 
 Both are mutable records (kit.core.records), so they travel with sync and merge field by field.
+A learner is in a class while their record names it and they belong to the class's school
+(kit.core.district); only the hub moves a learner to another class, and so to another school.
 A learner's PIN or picture code is kept as a hash in the learner record; how it is hashed and
 how many tries anyone gets at it is kit.core.signin's. Self-registration, a learner adding
 themself, is limited here (registration_rules): it makes learners.
@@ -18,7 +21,7 @@ from dataclasses import dataclass, field
 
 import sqlite_utils
 
-from . import limits, records, signin
+from . import district, limits, records, signin
 from .textfold import fold
 from .db import get_meta, transaction
 from .eventlog import device_id
@@ -63,14 +66,16 @@ class Learner:
     class_id: str
     has_pin: bool
     has_pictures: bool
-    # Changes whenever the learner's PIN or picture code does. A session carries the stamp
-    # it was made with, so a teacher's reset signs out every phone that used the old code.
+    # Changes whenever the learner's PIN or picture code does, or the school they belong to.
+    # A session carries the stamp it was made with, so a teacher's reset signs out every phone
+    # that used the old code, and a move to another school every phone at the old one.
     stamp: str = field(default="", compare=False, repr=False)
 
     @classmethod
     def from_record(cls, rec: dict) -> "Learner":
+        stamp = signin.secret_stamp(rec) + (f"@{rec['school']}" if rec.get("school") else "")
         return cls(rec["id"], rec.get("name", ""), rec.get("class_id", ""),
-                   bool(rec.get("pin_hash")), bool(rec.get("picture_hash")), signin.secret_stamp(rec))
+                   bool(rec.get("pin_hash")), bool(rec.get("picture_hash")), stamp)
 
 
 # --- classes --------------------------------------------------------------------------
@@ -168,8 +173,12 @@ def classes_here(db: sqlite_utils.Database) -> list[Klass]:
     classes arrive through the hub too; they are not offered here (a hub offers them all)."""
     if get_meta(db, "sync_role") == "hub":
         return list_classes(db)
-    here = device_id(db)
-    return [k for k in list_classes(db) if records.origin(db, "class", k.id) in (here, None)]
+    return [k for k in list_classes(db) if is_here(db, k.id)]
+
+
+def is_here(db: sqlite_utils.Database, class_id: str) -> bool:
+    """Whether learners of this class sign in on this server (see classes_here)."""
+    return district.is_hub(db) or records.origin(db, "class", class_id) in (device_id(db), None)
 
 
 def get_class(db: sqlite_utils.Database, class_id: str) -> "Klass | None":
@@ -185,12 +194,16 @@ def class_by_code(db: sqlite_utils.Database, code: str) -> "Klass | None":
 
 
 def find_class(db: sqlite_utils.Database, key: str) -> Klass:
-    """A class by id, code or exact name (what an admin types at the command line)."""
-    matches = [k for k in list_classes(db) if key in (k.id, k.code, k.name)]
+    """A class by id, code or exact name (what an admin types at the command line). On a hub
+    two schools may use the same code or name: the candidates are named with their schools."""
+    matches = [k for k in list_classes(db) if key == k.id] or [k for k in list_classes(db) if key in (k.code, k.name)]
     if not matches:
         raise RosterError(f"no class {key!r}; see `kit users list`")
     if len(matches) > 1:
-        raise RosterError(f"{len(matches)} classes match {key!r}; use the class code")
+        schools = district.class_schools(db, [k.id for k in matches])
+        candidates = "; ".join(f"{k.id} ({k.name!r} code {k.code}"
+                               f"{', ' + schools[k.id].name if k.id in schools else ''})" for k in matches)
+        raise RosterError(f"{len(matches)} classes match {key!r}; give the class id, one of: {candidates}")
     return matches[0]
 
 
@@ -328,6 +341,7 @@ def set_secret(db: sqlite_utils.Database, learner_id: str, pin: "str | None" = N
         fields["picture_hash"] = signin.hash_code(check_pictures(pictures))
     if fields:
         with transaction(db):
+            district.check_may_change_learner(db, learner_id)
             records.set_fields(db, "learner", learner_id, fields)
             signin.forget(db, signin.LEARNERS, learner_id)
 
@@ -337,7 +351,55 @@ def remove_learner(db: sqlite_utils.Database, learner_id: str) -> None:
     made elsewhere brings the learner back. Their events stay; they are the history."""
     if get_learner(db, learner_id) is None:
         raise RosterError("that learner does not exist (any more)")
+    district.check_may_change_learner(db, learner_id)
     records.delete(db, "learner", learner_id)
+
+
+def rename_learner(db: sqlite_utils.Database, learner_id: str, name: str) -> Learner:
+    """Give a learner another name (a typing mistake, a family name added). The name rules
+    are add_learner's: a name that reads like another of the class is refused."""
+    name = clean_name(name)
+    with transaction(db):
+        learner = get_learner(db, learner_id)
+        if learner is None:
+            raise RosterError("that learner does not exist (any more); see `kit users list`")
+        district.check_may_change_learner(db, learner_id)
+        if name == learner.name:
+            raise RosterError(f"the learner is called {name!r} already; give another name")
+        others = [l for l in class_learners(db, learner.class_id) if l.id != learner.id]
+        if any(name_key(l.name) == name_key(name) for l in others):
+            raise RosterError(f"the class has a learner named {name!r} already; add a letter or the family name")
+        records.set_fields(db, "learner", learner_id, {"name": name})
+    return get_learner(db, learner_id)
+
+
+def move_learner(db: sqlite_utils.Database, learner_id: str, to_class: str) -> Learner:
+    """Put a learner in another class, of any school: the coordinator's verb, on the hub only.
+    One record.set names the class and the school it belongs to, so the learner's new school
+    owns them (and may reset their code) and their old school sees where they went. Their
+    history goes with them: events name the learner, not the class."""
+    if not district.is_hub(db):
+        raise RosterError("only the hub moves learners between classes and schools; "
+                          "ask the coordinator to move them there")
+    with transaction(db):
+        learner = get_learner(db, learner_id)
+        if learner is None:
+            raise RosterError("that learner does not exist (any more); see `kit users list`")
+        klass = get_class(db, to_class)
+        if klass is None:
+            raise RosterError(f"no class {to_class!r} here (unknown or removed); see `kit users list` "
+                              "for the classes and their ids")
+        if klass.id == learner.class_id:
+            raise RosterError(f"{learner.name} is in class {klass.name!r} already; choose another class")
+        if name_taken(db, klass.id, learner.name):
+            raise RosterError(f"class {klass.name!r} has a learner named {learner.name!r} already; "
+                              "rename one of them first (`kit users rename`)")
+        school = district.class_school(db, klass.id)
+        if school is None:   # a live class was set somewhere: never None; a bug otherwise
+            raise RuntimeError(f"class {klass.id} has no origin")
+        records.set_fields(db, "learner", learner_id, {"class_id": klass.id, "school": school})
+        signin.forget(db, signin.LEARNERS, learner_id)
+    return get_learner(db, learner_id)
 
 
 def get_learner(db: sqlite_utils.Database, learner_id: str) -> "Learner | None":
@@ -347,19 +409,56 @@ def get_learner(db: sqlite_utils.Database, learner_id: str) -> "Learner | None":
 
 def class_learners(db: sqlite_utils.Database, class_id: str) -> list[Learner]:
     """A class's learners, sorted by name as people read them. Found through the index of
-    migration 6, not by reading every learner of the server."""
-    rows = db.execute("SELECT id, data FROM records WHERE kind = 'learner' AND deleted = 0 "
-                      "AND json_extract(data, '$.class_id') = ?", [class_id])
-    found = (Learner.from_record({**json.loads(data), "id": rid}) for rid, data in rows)
-    return sorted(found, key=lambda l: (l.name.casefold(), l.id))
+    migration 6, not by reading every learner of the server.
+
+    A learner whose record names another school than the class's is not in it: the hub moved
+    them, and the move's class id lost to a later one (two servers edited while apart); their
+    school says where they belong, so the old class does not list them, nor let them sign in."""
+    recs = [{**json.loads(data), "id": rid} for rid, data in db.execute(
+        "SELECT id, data FROM records WHERE kind = 'learner' AND deleted = 0 "
+        "AND json_extract(data, '$.class_id') = ?", [class_id])]
+    if any(r.get("school") for r in recs):
+        owner = district.class_school(db, class_id)
+        recs = [r for r in recs if r.get("school") in (None, owner)]
+    return sorted((Learner.from_record(r) for r in recs), key=lambda l: (l.name.casefold(), l.id))
+
+
+def signin_learners(db: sqlite_utils.Database, class_id: str) -> list[Learner]:
+    """The names a learner taps to sign in to this class here: none for another school's class
+    (a school may hold other schools' records; their learners sign in at their own school)."""
+    return class_learners(db, class_id) if is_here(db, class_id) else []
 
 
 def find_learner(db: sqlite_utils.Database, klass: Klass, name: str) -> Learner:
     matches = [l for l in class_learners(db, klass.id) if name in (l.id, l.name)]
+    if not matches:
+        for move in district.moved_from_class(db, klass.id):
+            if name in (move.learner_id, move.name):
+                raise RosterError(f"{move.name} was moved to {move.school.name} by the coordinator; only "
+                                  f"{move.school.name} or the hub can change them now")
     if len(matches) != 1:
         raise RosterError(f"{'no' if not matches else len(matches)} learners named {name!r} "
                           f"in class {klass.name!r}; see `kit users list`")
     return matches[0]
+
+
+def learner_by_key(db: sqlite_utils.Database, key: str) -> Learner:
+    """A learner as typed at the command line: their id, or CLASS/NAME (the class by id, code
+    or name, as find_class; the learner's name in it), e.g. 1234/Amina or "CP1 A/Amina B."."""
+    found = get_learner(db, key)
+    if found:
+        return found
+    splits = [(key[:i], key[i + 1:]) for i, c in enumerate(key) if c == "/"]
+    if not splits:
+        raise RosterError(f"no learner {key!r}; give their id or CLASS/NAME, e.g. 1234/Amina "
+                          "(see `kit users list`)")
+    problem = None
+    for class_key, name in splits:   # a class's name or a learner's may hold a slash: try each
+        try:
+            return find_learner(db, find_class(db, class_key), name)
+        except RosterError as e:
+            problem = problem or e
+    raise problem
 
 
 def check_code(db: sqlite_utils.Database, learner_id: str, code: str) -> "Learner | None":
@@ -368,6 +467,9 @@ def check_code(db: sqlite_utils.Database, learner_id: str, code: str) -> "Learne
     code = (code or "").strip().translate(_DIGITS)
     rec = records.get(db, "learner", learner_id)
     klass = get_class(db, rec.get("class_id", "")) if rec else None
-    if rec and klass and signin.code_matches(rec.get("picture_hash" if klass.login == "picture" else "pin_hash"), code):
+    if not (rec and klass and is_here(db, klass.id)
+            and rec.get("school") in (None, district.class_school(db, klass.id))):
+        return None   # not in a class of this server (moved away, or another school's): as class_learners
+    if signin.code_matches(rec.get("picture_hash" if klass.login == "picture" else "pin_hash"), code):
         return Learner.from_record(rec)
     return None

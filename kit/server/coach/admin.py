@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import re
 
-from flask import Response, redirect, render_template, request, url_for
+from flask import Response, abort, make_response, redirect, render_template, request, url_for
 
-from ...core import accounts, roster
+from ...core import accounts, district, roster
 from ...core.errors import RosterError
 from ..i18n import N_, gettext as _
 from ..learn.signin import pictures
 from ..store import get_db
 from .blueprint import admin_only, bp, class_for_staff, learner_for_staff
+from .progress import learner_page
 
 USERNAME = re.compile(r"[A-Za-z0-9._-]{2,40}")
 TRY_AGAIN = N_("That did not work. Check what you typed and try again.")
@@ -87,6 +88,7 @@ def manage_page(klass: roster.Klass, errors: "list[str] | None" = None, status: 
     db = get_db()
     coaches = [a for a in accounts.list_accounts(db) if a.role == "coach"]
     return render_template("coach/manage.html", klass=klass, learners=roster.class_learners(db, klass.id),
+                           moved=district.moved_from_class(db, klass.id),
                            coaches=coaches, following=accounts.coaches_of(db, klass.id),
                            pictures=pictures(), errors=errors or [],
                            form=form or {}), status
@@ -136,10 +138,26 @@ def add_learner(class_id: str) -> "Response | tuple[str, int]":
     return manage_page(klass, errors, 400, {"name": name})
 
 
+def learner_to_change(learner_id: str) -> "tuple[roster.Learner, roster.Klass]":
+    """learner_for_staff, for a page that changes the learner: one another school owns (the
+    hub moved them there) is refused with a page that says where they are and who may."""
+    learner, klass = learner_for_staff(learner_id)
+    db = get_db()
+    if not district.may_change_learner(db, learner.id):
+        move = district.moved_away(db, learner.id)
+        where = move.school if move else district.school(db, district.learner_school(db, learner.id) or "")
+        title = (_("%(name)s was moved to %(school)s.", name=learner.name, school=where.name) if move
+                 else _("%(name)s belongs to %(school)s.", name=learner.name, school=where.name))
+        abort(make_response(render_template(
+            "error.html", code=403, title=title,
+            advice=_("Only that school, or the coordinator on the hub, can change this learner.")), 403))
+    return learner, klass
+
+
 @bp.route("/learner/<learner_id>/code", methods=["GET", "POST"])
 @admin_only
 def reset_code(learner_id: str) -> "Response | str | tuple[str, int]":
-    learner, klass = learner_for_staff(learner_id)
+    learner, klass = learner_to_change(learner_id)
     errors: list[str] = []
     if request.method == "POST":
         pin, chosen = secret_fields()
@@ -158,11 +176,38 @@ def reset_code(learner_id: str) -> "Response | str | tuple[str, int]":
 @admin_only
 def remove_learner(learner_id: str) -> "Response | str":
     """Two steps: a page that asks, then the POST that removes (a tombstone that syncs)."""
-    learner, klass = learner_for_staff(learner_id)
+    learner, klass = learner_to_change(learner_id)
     if request.method == "POST":
         roster.remove_learner(get_db(), learner.id)
         return redirect(url_for("coach.manage", class_id=klass.id, done="removed"), 303)
     return render_template("coach/remove.html", klass=klass, learner=learner)
+
+
+@bp.route("/learner/<learner_id>/move", methods=["POST"])
+@admin_only
+def move_learner(learner_id: str) -> "Response | tuple[str, int]":
+    """The coordinator, on the hub, moves a learner to a class of any school
+    (kit.core.roster.move_learner); a school has no such page."""
+    db = get_db()
+    if not district.is_hub(db):
+        abort(404)
+    learner, klass = learner_for_staff(learner_id)
+    target = roster.get_class(db, request.form.get("class_id", ""))
+    errors = []
+    if target is None:
+        errors.append(_("Choose a class."))
+    elif target.id == learner.class_id:
+        errors.append(_("The learner is in this class already."))
+    elif roster.name_taken(db, target.id, learner.name):
+        errors.append(_("That class has a learner of the same name. Rename one of them first."))
+    if not errors:
+        try:
+            roster.move_learner(db, learner.id, target.id)
+        except RosterError:
+            errors = [_(TRY_AGAIN)]
+        else:
+            return redirect(url_for("coach.learner", learner_id=learner.id, done="moved"), 303)
+    return learner_page(learner, klass, errors, 400)
 
 
 # --- coaches ----------------------------------------------------------------------------------

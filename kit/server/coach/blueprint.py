@@ -22,7 +22,7 @@ from typing import Callable
 from babel.dates import format_datetime
 from flask import Blueprint, Response, abort, g, redirect, render_template, request, session, url_for
 
-from ...core import accounts, roster
+from ...core import accounts, district, roster
 from ..i18n import gettext as _
 from .. import sessions
 from ..store import get_db
@@ -112,10 +112,19 @@ def class_for_staff(class_id: str) -> roster.Klass:
 
 
 def learner_for_staff(learner_id: str) -> "tuple[roster.Learner, roster.Klass]":
+    """A learner the signed-in staff may see, with their class here. A learner the hub moved
+    to another school stays readable under the class they left: their teachers keep their
+    history (kit.core.district.moved_away)."""
     learner = roster.get_learner(get_db(), learner_id)
     if learner is None:
         abort(404)
-    return learner, class_for_staff(learner.class_id)
+    move = district.moved_away(get_db(), learner.id)
+    return learner, class_for_staff(move.from_class if move else learner.class_id)
+
+
+def school_of(klass: roster.Klass) -> "district.School | None":
+    """The class's school, to show beside it where more than one school's classes are held."""
+    return district.schools_to_show(get_db(), [klass.id]).get(klass.id)
 
 
 @bp.app_template_filter("datetime_from_ms")

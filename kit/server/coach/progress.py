@@ -7,9 +7,10 @@ from flask import Response, abort, g, render_template, request
 
 from ... import reports
 from ...content import library
+from ...core import district, roster
 from ..i18n import gettext as _
 from ..store import get_db
-from .blueprint import bp, class_for_staff, learner_for_staff, staff_only, visible_classes
+from .blueprint import bp, class_for_staff, is_admin, learner_for_staff, school_of, staff_only, visible_classes
 from .export import csv_bytes, delimiter_for, iso_date
 
 
@@ -27,7 +28,10 @@ def chosen_course(courses: "list[library.Course]") -> "library.Course | None":
 @bp.route("/")
 @staff_only
 def home() -> str:
-    return render_template("coach/classes.html", summaries=reports.class_summaries(get_db(), visible_classes()))
+    db = get_db()
+    classes = visible_classes()
+    return render_template("coach/classes.html", summaries=reports.class_summaries(db, classes),
+                           schools=district.schools_to_show(db, [k.id for k in classes]))
 
 
 @bp.route("/class/<class_id>")
@@ -40,7 +44,8 @@ def klass(class_id: str) -> str:
     descending = request.args.get("order") == "desc"
     grid = reports.class_grid(db, klass, course, g.lang, descending) if course else None
     return render_template("coach/class.html", klass=klass, courses=courses, course=course, grid=grid,
-                           descending=descending)
+                           descending=descending, school=school_of(klass),
+                           moved=district.moved_from_class(db, klass.id))
 
 
 @bp.route("/class/<class_id>/essays")
@@ -59,8 +64,30 @@ def essays(class_id: str) -> str:
 @staff_only
 def learner(learner_id: str) -> str:
     learner, klass = learner_for_staff(learner_id)
-    return render_template("coach/learner.html", klass=klass,
-                           history=reports.learner_history(get_db(), learner, g.lang))
+    return learner_page(learner, klass)
+
+
+def learner_page(learner: roster.Learner, klass: roster.Klass, errors: "list[str] | None" = None,
+                 status: int = 200) -> "tuple[str, int]":
+    """A learner's history; where they went if the hub moved them away; on the hub, for its
+    admin, a form that moves them to another class of any school."""
+    db = get_db()
+    return render_template("coach/learner.html", klass=klass, school=school_of(klass),
+                           history=reports.learner_history(db, learner, g.lang),
+                           move=district.moved_away(db, learner.id),
+                           targets=move_targets(learner) if is_admin() and district.is_hub(db) else [],
+                           errors=errors or []), status
+
+
+def move_targets(learner: roster.Learner) -> "list[tuple[str, list[roster.Klass]]]":
+    """The classes a learner may be moved to, grouped by school: [(school name, classes)]."""
+    db = get_db()
+    classes = [k for k in roster.list_classes(db) if k.id != learner.class_id]
+    schools = district.class_schools(db, [k.id for k in classes])
+    groups: "dict[str, list[roster.Klass]]" = {}
+    for k in classes:
+        groups.setdefault(schools[k.id].name if k.id in schools else "", []).append(k)
+    return sorted(groups.items(), key=lambda item: item[0].casefold())
 
 
 @bp.route("/class/<class_id>/progress.csv")

@@ -67,7 +67,7 @@ def signin_code() -> "Response | tuple[str, int]":
 @bp.route("/signin/c/<class_id>")
 def signin_class(class_id: str) -> str:
     klass = klass_or_404(class_id)
-    return render_template("learn/names.html", klass=klass, learners=roster.class_learners(get_db(), klass.id))
+    return render_template("learn/names.html", klass=klass, learners=roster.signin_learners(get_db(), klass.id))
 
 
 def code_step(login: str, so_far: str, key: str) -> "tuple[str, bool]":
