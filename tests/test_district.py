@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from kit.core import eventlog, records, roster
+from kit.core import district as districts, eventlog, records, roster
 from kit.core.errors import BundleError, RosterError
 from kit.sync import bundle, scope
 from kit.sync.bundle import export_bundle, export_for, import_bundle
@@ -106,6 +106,7 @@ def test_a_learner_moved_from_a_to_b_takes_her_history_and_a_sees_nothing_after(
     with pytest.raises(RosterError, match="belongs to another server"):
         roster.set_secret(a.db, youssef.id, pin="1111")
     assert records.get(a.db, "learner", youssef.id)["school"] == b.device_id
+    assert districts.school_names(a.db).get(b.device_id) == "School B"  # A can say where he went
     activity(b, youssef.id, 2, lesson="at-b")  # he learns at B
     for school in (b, a, c):
         visit(hub, school, out)

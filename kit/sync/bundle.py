@@ -314,8 +314,9 @@ def event_chunks(db: sqlite_utils.Database, covers: "dict[str, list[int]]", lear
 def build_manifest(inst: Instance, covers: "dict[str, list[int]]", destination: "str | None",
                    members: list, learners: int, share: "scope.Share | None" = None) -> bytes:
     key = inst.key()
+    named = set(covers) | (share.went_to if share else set())  # "moved to <school>" needs its name
     devices = {dev: name for dev, name in inst.db.execute("SELECT device_id, name FROM sync_peers")
-               if dev in covers}
+               if dev in named}
     devices[inst.device_id] = key.name or inst.device_id
     manifest = {
         "format": FORMAT, "version": SCOPED if share else VERSION,

@@ -75,6 +75,7 @@ class Share:
     learners: "dict[str, str | None]"   # learner id -> None (the school's) or the clock it left at
     classes: "set[str]"                 # the school's classes
     joined: "list[str]"                 # learners whose whole history goes (again) this time
+    went_to: "set[str]" = frozenset()   # the schools its learners left for (their names travel)
 
 
 def share_of(db: sqlite_utils.Database, school: str) -> Share:
@@ -89,7 +90,8 @@ def share_of(db: sqlite_utils.Database, school: str) -> Share:
     for lid in (set(sent) | made) - mine:  # were the school's: what led up to their leaving
         learners[lid] = (sent[lid][0] if lid in sent else None) or left_at(db, lid, school)
     joined = sorted(lid for lid in mine if lid not in sent or sent[lid][0] is not None or sent[lid][1])
-    return Share(school, learners, classes, joined)
+    went_to = {owned.get(("learner", lid)) for lid, until in learners.items() if until is not None} - {None}
+    return Share(school, learners, classes, joined, went_to)
 
 
 def plan(db: sqlite_utils.Database, share: Share, since: "dict[str, int]", tops: "dict[str, int]"
