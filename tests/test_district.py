@@ -228,3 +228,26 @@ def test_a_scoped_bundle_may_bring_events_outside_its_ranges_only_for_learners_w
     assert dump(a) == before
     joined = {**hidden, "scope": {"school": a.device_id, "joined": [omar.id]}}
     assert import_bundle(a, forge(tmp_path / "joined.kitsync", hub.key(), joined, chunks, to=a)).new == len(lines)
+
+
+def test_a_scoped_bundle_with_an_event_twice_or_out_of_order_is_refused_whole(district, tmp_path):
+    hub, (a, b, c), people, out = district
+    omar = people[b.device_id][1][0]
+    move(hub, omar.id, people[a.device_id][0], a)
+    manifest, chunks = read_manifest(export_for(hub, out, a.device_id).path, a)
+    (name, data), = chunks.items()
+    lines = data.decode().splitlines(keepends=True)
+    ranged = [i for i, x in enumerate(lines) if json.loads(x)["device_id"] == b.device_id]
+    assert len(ranged) == 4
+    covers = {d: r for d, r in manifest["covers"].items() if d != b.device_id}  # B's events as a history
+    as_history = {**manifest, "covers": covers, "counts": {**manifest["counts"], "events": len(lines) + 1}}
+    twice = "".join(lines + [lines[ranged[0]]]).encode()
+    swapped = list(lines)
+    swapped[ranged[0]], swapped[ranged[1]] = swapped[ranged[1]], swapped[ranged[0]]
+    cases = [(as_history, {name: twice}, "appears twice"),
+             (manifest, {name: "".join(swapped).encode()}, "out of order")]
+    for n, (said, members, reason) in enumerate(cases):
+        before = dump(a)
+        with pytest.raises(BundleError, match=reason):
+            import_bundle(a, forge(tmp_path / f"bad{n}.kitsync", hub.key(), said, members, to=a))
+        assert dump(a) == before
