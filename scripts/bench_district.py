@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from kit.core import records, roster  # noqa: E402
 from kit.core.config import DataDir  # noqa: E402
 from kit.core.instance import Instance, init_instance  # noqa: E402
-from kit.core.keys import trust  # noqa: E402
+from kit.sync.enrol import accept, own_enrolment  # noqa: E402
 from kit.demo import bulk_activity  # noqa: E402
 from kit.sync import peers  # noqa: E402
 from kit.sync.bundle import export_for, import_bundle  # noqa: E402
@@ -37,8 +37,8 @@ from kit.sync.bundle import export_for, import_bundle  # noqa: E402
 
 def school(root: Path, name: str, hub: Instance, learners: int, days: int, seed: int) -> Instance:
     inst, _ = init_instance(DataDir(root / name), name)
-    trust(hub.db, inst.key().public, "school")
-    trust(inst.db, hub.key().public, "hub")
+    accept(hub.db, own_enrolment(inst), "school")  # keys and sealing keys, as `kit sync enrol`
+    accept(inst.db, own_enrolment(hub), "hub")
     bulk_activity(inst.db, learners, days, seed=seed)
     import_bundle(hub, export_for(inst, root, hub.device_id).path)
     return inst
@@ -80,7 +80,8 @@ def run(root: Path, schools: int, learners: int, days: int, measure_import: bool
         mine.close(), hub.close()
         return figures
     month, _ = init_instance(DataDir(root / "big-school"), "Big School")
-    trust(hub.db, month.key().public, "school")
+    accept(hub.db, own_enrolment(month), "school")
+    accept(month.db, own_enrolment(hub), "hub")
     bulk_activity(month.db, 1000, 30, seed=2)
     bundle = export_for(month, root, hub.device_id)
     start = time.perf_counter()

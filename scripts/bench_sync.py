@@ -23,7 +23,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the throttling proxy is the t
 from kit.core.config import DataDir  # noqa: E402
 from kit.demo import bulk_activity, generate_day  # noqa: E402
 from kit.core.instance import init_instance  # noqa: E402
-from kit.core.keys import trust  # noqa: E402
+from kit.sync.enrol import accept, own_enrolment  # noqa: E402
 from kit.sync import peers  # noqa: E402
 from kit.sync.bundle import export_bundle, import_bundle  # noqa: E402
 from kit.sync.client import push  # noqa: E402
@@ -44,13 +44,13 @@ def main() -> None:
         school, _ = init_instance(DataDir(root / "school"), "Bench School")
         hub, _ = init_instance(DataDir(root / "hub"), "Bench Hub")
         peers.set_role(hub.db, "hub")
-        trust(hub.db, school.key().public, "school")
-        trust(school.db, hub.key().public, "hub")
+        accept(hub.db, own_enrolment(school), "school")  # keys and sealing keys, as `kit sync enrol`
+        accept(school.db, own_enrolment(hub), "hub")
         made = bulk_activity(school.db, opts.learners, days, seed=1)
         print(f"sync_bench_events: {made.events}")
 
         start = time.perf_counter()
-        bundle = export_bundle(school, root, {})
+        bundle = export_bundle(school, root, {}, destination=hub.device_id)
         print(f"export_events_per_s: {bundle.events / (time.perf_counter() - start):.0f}")
         print(f"bundle_bytes_per_event: {bundle.bytes / bundle.events:.1f}")
 
