@@ -103,14 +103,25 @@ def version_vector(db: sqlite_utils.Database) -> "dict[str, int]":
     counting only the gapless prefix keeps "what do I lack" exact until the gap is filled."""
     vector = {}
     for dev, top, count in db.execute("SELECT device_id, MAX(seq), COUNT(*) FROM events GROUP BY device_id").fetchall():
-        if count != top:  # seqs are unique and >= 1, so a gap is the only way these differ
-            top = db.execute(
-                "SELECT MIN(e.seq) FROM events e WHERE e.device_id = ? AND NOT EXISTS "
-                "(SELECT 1 FROM events n WHERE n.device_id = e.device_id AND n.seq = e.seq + 1)",
-                [dev]).fetchone()[0] if holds(db, dev, 1) else 0
+        top = top if count == top else _gap_below(db, dev)
         if top:
             vector[dev] = top
     return vector
+
+
+def gapless_top(db: sqlite_utils.Database, device: str) -> int:
+    """version_vector's entry for one device (0 for none), read from that device's rows only."""
+    top, count = db.execute("SELECT MAX(seq), COUNT(*) FROM events WHERE device_id = ?", [device]).fetchone()
+    return (top if count == top else _gap_below(db, device)) if top else 0
+
+
+def _gap_below(db: sqlite_utils.Database, device: str) -> int:
+    # seqs are unique and >= 1, so when MAX(seq) and COUNT(*) differ there is a gap
+    if not holds(db, device, 1):
+        return 0
+    return db.execute("SELECT MIN(e.seq) FROM events e WHERE e.device_id = ? AND NOT EXISTS "
+                      "(SELECT 1 FROM events n WHERE n.device_id = e.device_id AND n.seq = e.seq + 1)",
+                      [device]).fetchone()[0]
 
 
 def log_mark(db: sqlite_utils.Database) -> int:

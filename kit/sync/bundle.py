@@ -194,7 +194,7 @@ def export_bundle(inst: Instance, dest_path: "str | Path", since_vector: "dict[s
     events (`held_back` counts them). It appears complete or not at all: temp name, fsync, rename."""
     share = share_for(inst, destination)
     if share:
-        covers, rows = scope.plan(inst.db, share, since_vector or {}, version_vector(inst.db))
+        covers, rows = scope.plan(inst.db, share, since_vector or {})
     else:
         covers, rows = plan_export(inst, since_vector or {}), None
     to, held_back = seal.recipient(inst, destination), 0

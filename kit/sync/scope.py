@@ -94,18 +94,20 @@ def share_of(db: sqlite_utils.Database, school: str) -> Share:
     return Share(school, learners, classes, joined, went_to)
 
 
-def plan(db: sqlite_utils.Database, share: Share, since: "dict[str, int]", tops: "dict[str, int]"
-         ) -> "tuple[dict[str, list[int]], list[tuple]]":
+def plan(db: sqlite_utils.Database, share: Share, since: "dict[str, int]") -> "tuple[dict[str, list[int]], list[tuple]]":
     """What a holder of `since` lacks of the share, as (covers, rows): a range (since, top] for
-    each device with something in it, and the rows in (device, seq) order, joined histories
-    included whatever `since` says. Only devices with something for the school appear: a
-    district's hundred other schools cost a school nothing."""
+    each device with something in it (top: what the hub holds of it with no gap), and the rows
+    in (device, seq) order, joined histories included whatever `since` says. Only devices with
+    something for the school appear: a district's hundred other schools cost a school nothing."""
     joined = set(share.joined)
+    tops: "dict[str, int]" = {}
     rows = []
     for row in eventlog.share_rows(db, list(share.learners), share.classes, share.school):
         dev, seq, hlc, learner = row[1], row[2], row[3], row[5]
+        if dev not in tops:
+            tops[dev] = eventlog.gapless_top(db, dev)
         until = share.learners.get(learner) if learner is not None else None
-        if seq > tops.get(dev, 0) or (until is not None and hlc > until):
+        if seq > tops[dev] or (until is not None and hlc > until):
             continue  # beyond a gap in what the hub holds, or after the learner left
         if seq > since.get(dev, 0) or learner in joined:
             rows.append(row)
