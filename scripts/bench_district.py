@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """District benchmarks, as `name: value` lines for scripts/bench.
 
-A hub holds 100 schools of 100 learners each, a school year apiece (about 2 M events), every
+A hub holds 100 schools of 100 learners each, 50 days apiece (about 2 M events), every
 school a real server whose bundle the hub imported. The bench's school is one of them; the
 coordinator resets 50 of its learners' PINs and renames 10. Then:
 
@@ -12,7 +12,7 @@ coordinator resets 50 of its learners' PINs and renames 10. Then:
   district_hub_import_events_per_s  a 1,000-learner school's month imported by the hub
                                     that holds the 2 M events already
 
-    .venv/bin/python scripts/bench_district.py [--schools 100] [--learners 100] [--days 252]
+    .venv/bin/python scripts/bench_district.py [--schools 100] [--learners 100] [--days 50]
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ def main() -> None:
     args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     args.add_argument("--schools", type=int, default=100)
     args.add_argument("--learners", type=int, default=100)
-    args.add_argument("--days", type=int, default=252)
+    args.add_argument("--days", type=int, default=50, help="about 20,000 events a school: 2 M at the hub")
     opts = args.parse_args()
     with tempfile.TemporaryDirectory(prefix="kit-bench-district-") as tmp:
         alone = run(Path(tmp) / "alone", 1, opts.learners, opts.days, measure_import=False)
