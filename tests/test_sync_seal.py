@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -130,6 +132,54 @@ def test_a_bundle_cut_dropped_or_reordered_by_whole_chunks_is_refused(world, tmp
         refused(hub, tmp_path / "x.kitsync", "damaged|cut short")
     assert not list((hub.data.tmp_dir / "seal").iterdir())  # no scratch copy left behind
     assert import_bundle(hub, path).new == 6000
+
+
+def test_a_clear_copy_left_by_a_power_cut_during_an_import_goes_at_the_next_import(learner_bundle):
+    hub, a, _, _, amina, report = learner_bundle
+    seal_dir = hub.data.tmp_dir / "seal"
+    leftover = seal_dir / "tmpcut1234"          # as mkdtemp named it before the power went
+    leftover.mkdir(parents=True, mode=0o700)
+    (leftover / report.path.name).write_bytes(b"Amina Zerhouni ... the zip in clear, half written")
+    (seal_dir / "tmpcut5678").mkdir()            # one cut before it held anything
+    assert import_bundle(hub, report.path).new == 6
+    assert list(seal_dir.iterdir()) == []
+
+
+HOLD_A_SCRATCH = """
+import sys
+from pathlib import Path
+from kit.core.config import DataDir
+from kit.core.instance import open_instance
+from kit.sync import seal
+inst = open_instance(DataDir(Path(sys.argv[1])))
+with seal.scratch(inst) as folder:
+    (folder / "bundle.kitsync").write_bytes(b"in clear, being imported")
+    print(folder, flush=True)
+    sys.stdin.read()  # until the test lets go
+"""
+
+
+@pytest.mark.parametrize("where", ["another process (the CLI beside the web server)", "another thread"])
+def test_a_scratch_copy_in_use_by_a_concurrent_import_is_kept(learner_bundle, where):
+    hub, a, _, _, amina, report = learner_bundle
+    if where.startswith("another process"):
+        holder = subprocess.Popen([sys.executable, "-c", HOLD_A_SCRATCH, str(hub.data.root)],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        held = Path(holder.stdout.readline().strip())
+        let_go = holder.communicate
+    else:
+        scratch = seal.scratch(hub)
+        held = scratch.__enter__()
+        (held / "bundle.kitsync").write_bytes(b"in clear, being imported")
+        let_go = lambda: scratch.__exit__(None, None, None)  # noqa: E731
+    try:
+        assert held.parent == hub.data.tmp_dir / "seal" and (held / "bundle.kitsync").exists()
+        assert import_bundle(hub, report.path).new == 6
+        assert (held / "bundle.kitsync").read_bytes() == b"in clear, being imported"
+        assert list(held.parent.iterdir()) == [held]  # the import's own copy went, the other's stayed
+    finally:
+        let_go()
+    assert list(held.parent.iterdir()) == []
 
 
 def test_an_envelope_showing_other_counts_than_the_signed_manifest_is_refused(learner_bundle, tmp_path):
