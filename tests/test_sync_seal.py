@@ -17,13 +17,13 @@ from click.testing import CliRunner
 from kit.cli import main
 from kit.core import records, roster
 from kit.core.errors import BundleError, TrustError
-from kit.core.keys import box_key_of, box_key_path
+from kit.core.keys import SigningKey, box_key_of, box_key_path, trust
 from kit.sync import enrol as enrolment, seal
 from kit.sync.bundle import export_bundle, export_for, import_bundle
 from kit.sync.client import pull, push
 from kit.sync.usb import visit
 from netlink import served
-from syncworld import (activity, bulk_events, db_files, dump, enrol_as_before, forge, move_school, read_manifest,
+from syncworld import (activity, bulk_events, db_files, dump, enrol, enrol_as_before, forge, move_school, read_manifest,
                        server, truth)
 
 
@@ -341,3 +341,35 @@ def test_the_enrolment_file_carries_the_sealing_key_and_an_older_one_without_it_
     assert enrolment.parse_enrolment(old).box is None
     with pytest.raises(TrustError, match="sealing key"):
         enrolment.parse_enrolment(old + "box: bm90IGEga2V5\n")
+
+
+def test_kit_keys_show_names_this_servers_sealing_key_and_whether_each_peers_is_known(tmp_path):
+    hub = server(tmp_path, "Hub", role="hub")
+    a, b = server(tmp_path, "School A"), server(tmp_path, "School B")
+    enrol(hub, a)
+    enrol_as_before(hub, b)  # enrolled by an older kit: no sealing key yet
+    ministry = SigningKey.generate("Ministry")
+    trust(hub.db, ministry.public, "publisher")
+
+    def shown() -> "list[str]":
+        out = CliRunner().invoke(main, ["keys", "show", "--data", str(hub.data.root)])
+        assert out.exit_code == 0, out.output
+        lines = out.output.splitlines()
+        assert lines[0] == hub.key().public.line().strip()
+        assert lines[1:3] == [f"id: {hub.device_id}", f"sealing key: {seal.box_id(hub.box_key().public_raw)}"]
+        return sorted(lines[3:])
+
+    a_box, b_box = (seal.box_id(s.box_key().public_raw) for s in (a, b))
+    assert shown() == sorted([
+        f"trusted school: {a.device_id} School A; sealing key: {a_box}",
+        f"trusted school: {b.device_id} School B; sealing key: not yet known: it comes with their next signed "
+        "bundle or hello",
+        f"trusted publisher: {ministry.key_id} Ministry",
+        f"trusted publisher: {hub.device_id} Hub"])  # a hub signs the packs it hands out
+    activity(b, "LB", 1)
+    intro = export_bundle(b, tmp_path, destination=hub.device_id)  # B does not know the hub's key either
+    assert intro.held_back == 1
+    import_bundle(hub, intro.path)
+    assert f"trusted school: {b.device_id} School B; sealing key: {b_box}" in shown()
+    for inst in (hub, a, b):
+        inst.close()
