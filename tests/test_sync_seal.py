@@ -9,6 +9,7 @@ import os
 import stat
 import subprocess
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -168,10 +169,10 @@ def test_a_scratch_copy_in_use_by_a_concurrent_import_is_kept(learner_bundle, wh
         held = Path(holder.stdout.readline().strip())
         let_go = holder.communicate
     else:
-        scratch = seal.scratch(hub)
-        held = scratch.__enter__()
+        stack = ExitStack()
+        held = stack.enter_context(seal.scratch(hub))
         (held / "bundle.kitsync").write_bytes(b"in clear, being imported")
-        let_go = lambda: scratch.__exit__(None, None, None)  # noqa: E731
+        let_go = stack.close
     try:
         assert held.parent == hub.data.tmp_dir / "seal" and (held / "bundle.kitsync").exists()
         assert import_bundle(hub, report.path).new == 6
