@@ -167,3 +167,38 @@ def test_a_hub_visit_writes_one_bundle_per_school_and_each_school_takes_its_own(
         assert truth(school)["events"] == mine and len(mine) == 2  # the other school's stay at the hub
     for inst in (hub, a, b):
         inst.close()
+
+
+def test_a_usb_visit_with_no_peer_enrolled_says_to_enrol_and_exits_1_unless_it_did_something(tmp_path):
+    from kit.content.pack import build_pack
+    from kit.core.keys import SigningKey, trust
+    school, hub = server(tmp_path, "Ecole Tamda"), server(tmp_path, "Hub", role="hub")
+    activity(school, "L1", 3)
+    publisher = SigningKey.generate("Ministry")
+    trust(school.db, publisher.public, "publisher")
+    s, h = str(school.data.root), str(hub.data.root)
+    school.close(), hub.close()
+    stick = tmp_path / "stick"
+    stick.mkdir()
+    out = kit("sync", "usb", stick, "--data", s)   # a school that never enrolled: the visit does nothing
+    assert out.exit_code == 1, out.output
+    assert out.output.splitlines() == ["error: no hub enrolled: nothing can be written for anyone; enrol with your "
+                                       "hub first (`kit sync enrol --hub URL --code CODE`; or by file: `kit sync "
+                                       "enrol --help`)"]
+    assert list(stick.rglob("*.kitsync")) == []
+    out = kit("sync", "usb", stick, "--data", h)   # a hub with no school: the same, in its words
+    assert out.exit_code == 1 and out.output.startswith("error: no school enrolled: "), out.output
+    build_pack(MINI, stick / "packs", publisher)  # a visit that installs a pack did something: exit 0, and why no bundle
+    out = kit("sync", "usb", stick, "--data", s)
+    assert out.exit_code == 0, out.output
+    assert out.output.splitlines()[0] == "pack mini-1.0.0.kitpack: installed mini 1.0.0"
+    assert out.output.splitlines()[1].startswith("warning: no hub enrolled: ") and "Nothing to do" not in out.output
+
+
+def test_a_usb_visit_of_an_enrolled_school_with_nothing_new_has_nothing_to_do(dirs):
+    tmp, hub, school = dirs
+    stick = tmp / "stick"
+    stick.mkdir()
+    assert kit("sync", "usb", stick, "--data", school).exit_code == 0
+    out = kit("sync", "usb", stick, "--data", school)
+    assert (out.exit_code, out.output) == (0, f"Nothing to do on {stick}.\n")

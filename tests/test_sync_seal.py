@@ -7,6 +7,9 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
+import sys
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -15,13 +18,13 @@ from click.testing import CliRunner
 from kit.cli import main
 from kit.core import records, roster
 from kit.core.errors import BundleError, TrustError
-from kit.core.keys import box_key_of, box_key_path
+from kit.core.keys import SigningKey, box_key_of, box_key_path, trust
 from kit.sync import enrol as enrolment, seal
 from kit.sync.bundle import export_bundle, export_for, import_bundle
 from kit.sync.client import pull, push
 from kit.sync.usb import visit
 from netlink import served
-from syncworld import (activity, bulk_events, db_files, dump, enrol_as_before, forge, move_school, read_manifest,
+from syncworld import (activity, bulk_events, db_files, dump, enrol, enrol_as_before, forge, move_school, read_manifest,
                        server, truth)
 
 
@@ -130,6 +133,54 @@ def test_a_bundle_cut_dropped_or_reordered_by_whole_chunks_is_refused(world, tmp
         refused(hub, tmp_path / "x.kitsync", "damaged|cut short")
     assert not list((hub.data.tmp_dir / "seal").iterdir())  # no scratch copy left behind
     assert import_bundle(hub, path).new == 6000
+
+
+def test_a_clear_copy_left_by_a_power_cut_during_an_import_goes_at_the_next_import(learner_bundle):
+    hub, a, _, _, amina, report = learner_bundle
+    seal_dir = hub.data.tmp_dir / "seal"
+    leftover = seal_dir / "tmpcut1234"          # as mkdtemp named it before the power went
+    leftover.mkdir(parents=True, mode=0o700)
+    (leftover / report.path.name).write_bytes(b"Amina Zerhouni ... the zip in clear, half written")
+    (seal_dir / "tmpcut5678").mkdir()            # one cut before it held anything
+    assert import_bundle(hub, report.path).new == 6
+    assert list(seal_dir.iterdir()) == []
+
+
+HOLD_A_SCRATCH = """
+import sys
+from pathlib import Path
+from kit.core.config import DataDir
+from kit.core.instance import open_instance
+from kit.sync import seal
+inst = open_instance(DataDir(Path(sys.argv[1])))
+with seal.scratch(inst) as folder:
+    (folder / "bundle.kitsync").write_bytes(b"in clear, being imported")
+    print(folder, flush=True)
+    sys.stdin.read()  # until the test lets go
+"""
+
+
+@pytest.mark.parametrize("where", ["another process (the CLI beside the web server)", "another thread"])
+def test_a_scratch_copy_in_use_by_a_concurrent_import_is_kept(learner_bundle, where):
+    hub, a, _, _, amina, report = learner_bundle
+    if where.startswith("another process"):
+        holder = subprocess.Popen([sys.executable, "-c", HOLD_A_SCRATCH, str(hub.data.root)],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        held = Path(holder.stdout.readline().strip())
+        let_go = holder.communicate
+    else:
+        stack = ExitStack()
+        held = stack.enter_context(seal.scratch(hub))
+        (held / "bundle.kitsync").write_bytes(b"in clear, being imported")
+        let_go = stack.close
+    try:
+        assert held.parent == hub.data.tmp_dir / "seal" and (held / "bundle.kitsync").exists()
+        assert import_bundle(hub, report.path).new == 6
+        assert (held / "bundle.kitsync").read_bytes() == b"in clear, being imported"
+        assert list(held.parent.iterdir()) == [held]  # the import's own copy went, the other's stayed
+    finally:
+        let_go()
+    assert list(held.parent.iterdir()) == []
 
 
 def test_an_envelope_showing_other_counts_than_the_signed_manifest_is_refused(learner_bundle, tmp_path):
@@ -291,3 +342,35 @@ def test_the_enrolment_file_carries_the_sealing_key_and_an_older_one_without_it_
     assert enrolment.parse_enrolment(old).box is None
     with pytest.raises(TrustError, match="sealing key"):
         enrolment.parse_enrolment(old + "box: bm90IGEga2V5\n")
+
+
+def test_kit_keys_show_names_this_servers_sealing_key_and_whether_each_peers_is_known(tmp_path):
+    hub = server(tmp_path, "Hub", role="hub")
+    a, b = server(tmp_path, "School A"), server(tmp_path, "School B")
+    enrol(hub, a)
+    enrol_as_before(hub, b)  # enrolled by an older kit: no sealing key yet
+    ministry = SigningKey.generate("Ministry")
+    trust(hub.db, ministry.public, "publisher")
+
+    def shown() -> "list[str]":
+        out = CliRunner().invoke(main, ["keys", "show", "--data", str(hub.data.root)])
+        assert out.exit_code == 0, out.output
+        lines = out.output.splitlines()
+        assert lines[0] == hub.key().public.line().strip()
+        assert lines[1:3] == [f"id: {hub.device_id}", f"sealing key: {seal.box_id(hub.box_key().public_raw)}"]
+        return sorted(lines[3:])
+
+    a_box, b_box = (seal.box_id(s.box_key().public_raw) for s in (a, b))
+    assert shown() == sorted([
+        f"trusted school: {a.device_id} School A; sealing key: {a_box}",
+        f"trusted school: {b.device_id} School B; sealing key: not yet known: it comes with their next signed "
+        "bundle or hello",
+        f"trusted publisher: {ministry.key_id} Ministry",
+        f"trusted publisher: {hub.device_id} Hub"])  # a hub signs the packs it hands out
+    activity(b, "LB", 1)
+    intro = export_bundle(b, tmp_path, destination=hub.device_id)  # B does not know the hub's key either
+    assert intro.held_back == 1
+    import_bundle(hub, intro.path)
+    assert f"trusted school: {b.device_id} School B; sealing key: {b_box}" in shown()
+    for inst in (hub, a, b):
+        inst.close()

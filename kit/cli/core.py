@@ -7,9 +7,10 @@ from pathlib import Path
 import click
 
 from ..core.errors import TrustError
-from ..core.instance import init_instance, open_instance
-from ..core.keys import ROLES, PublicKey, SigningKey, trusted_keys, trust
+from ..core.instance import Instance, init_instance, open_instance
+from ..core.keys import ROLES, PublicKey, SigningKey, box_key_of, trusted_keys, trust
 from ..core.regularfiles import SMALL_FILE, read_text
+from ..sync.seal import box_id
 from . import data_dir, data_option, main
 
 
@@ -35,14 +36,25 @@ def keys() -> None:
 @keys.command("show")
 @data_option
 def keys_show(data: str) -> None:
-    """Print this server's public key line and id (give it to a hub or a school)."""
+    """Print this server's public key line, its id and its sealing key's id (give them to a hub or
+    a school), then the keys it trusts; for a school or a hub, whether its sealing key is known."""
     inst = open_instance(data_dir(data))
     key = inst.key()
     click.echo(key.public.line(), nl=False)
     click.echo(f"id: {key.key_id}")
+    click.echo(f"sealing key: {box_id(inst.box_key().public_raw)}")
     for row in trusted_keys(inst.db):
-        click.echo(f"trusted {row['role']}: {row['key_id']} {row['name']}")
+        click.echo(f"trusted {row['role']}: {row['key_id']} {row['name']}{sealing_note(inst, row)}")
     inst.close()
+
+
+def sealing_note(inst: Instance, row: dict) -> str:
+    """A peer's sealing key, which bundles for it are sealed to (kit.sync.seal); publishers have none."""
+    if row["role"] not in ("school", "hub"):
+        return ""
+    box = box_key_of(inst.db, row["key_id"])
+    return (f"; sealing key: {box_id(box)}" if box else
+            "; sealing key: not yet known: it comes with their next signed bundle or hello")
 
 
 @keys.command("new")

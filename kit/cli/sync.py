@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from ..core.errors import BundleError, TrustError
+from ..core.errors import BundleError, SyncError, TrustError
 from ..core.regularfiles import SMALL_FILE, read_text
 from ..core.instance import Instance, open_instance
 from ..sync import enrol as enrolment
@@ -208,7 +208,9 @@ def enrol_cmd(file, as_role, export_to, new_code, hub_url, code, data) -> None:
 @data_option
 def usb_cmd(path: "Path | None", data: str) -> None:
     """A visit in one step: import bundles for this server and newer packs from the stick, then
-    write this server's new progress onto it (under kit/). Finds the stick, or give PATH."""
+    write this server's new progress onto it (under kit/), sealed for its hub (a hub: for each
+    school). Finds the stick, or give PATH. Exits 1 if no hub (a hub: no school) is enrolled and
+    nothing was imported or installed: the visit did nothing."""
     from ..sync.usb import find_stick, visit
     inst = opened(data)
     stick = path or find_stick()
@@ -226,7 +228,12 @@ def usb_cmd(path: "Path | None", data: str) -> None:
         click.echo(f"pack {name}: {what}", err=what.startswith("refused"))
     for r in report.exported:
         click.echo(f"wrote {r.path}: {r.learners} learners, {r.events} events, {r.bytes} bytes{held_back_note(r)}")
-    if not (report.imported or report.exported or report.packs or report.refused):
+    nobody = report.nobody_to_write_for()
+    if nobody and not (report.imported or report.packs):
+        raise SyncError(nobody)  # the visit achieved nothing: say what to do, and exit 1
+    if nobody:
+        click.echo(f"warning: {nobody}", err=True)
+    elif not (report.imported or report.exported or report.packs or report.refused):
         click.echo(f"Nothing to do on {stick}.")
     if report.refused or any(w.startswith("refused") for _, w in report.packs):
         sys.exit(1)

@@ -29,7 +29,8 @@ file cut short at any length: each is refused. The envelope proves nothing about
 (anyone may seal to a public key): the signed zip inside does, verified as before.
 
 Receiving (`opened`): the file is opened with this server's sealing key into a scratch file
-in the data dir's tmp/ (a 0700 folder, deleted afterwards, size capped as bundles are),
+in the data dir's tmp/seal/ (a 0700 folder, deleted afterwards, size capped as bundles are;
+one left by a power cut is deleted by the next import or export: see `scratch`),
 where the signed zip is verified and merged exactly as an unsealed one was. Its manifest must
 name this server as its destination, and agree with the header's counts (`Opened.admit`).
 
@@ -57,6 +58,7 @@ The upgrade, with no coordinator visiting every school to enrol again:
 from __future__ import annotations
 
 import base64
+import fcntl
 import hashlib
 import json
 import shutil
@@ -332,14 +334,42 @@ def decrypt(f: BinaryIO, out: BinaryIO, aead: ChaCha20Poly1305, header: bytes, c
 
 @contextmanager
 def scratch(inst: Instance) -> Iterator[Path]:
-    """A private folder in the data dir's tmp/ (same file system, owner only), removed after."""
+    """A private folder in the data dir's tmp/seal/ (same file system, owner only), removed after.
+
+    A power cut (or a kill) during an import leaves its folder behind, learners' data in clear:
+    each scratch folder lives under a shared lock on tmp/seal.lock, so whoever takes that lock
+    exclusively knows every folder there is such a leftover, and removes them all first. A
+    concurrent import or export (the web server's, the CLI's: any process or thread) holds the
+    shared lock and keeps its folder; the sweep then waits for the next quiet moment."""
     parent = inst.data.tmp_dir / "seal"
     parent.mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(dir=parent))
+    with open(inst.data.tmp_dir / "seal.lock", "a") as lock:
+        if try_lock(lock, fcntl.LOCK_EX):
+            sweep(parent)
+        fcntl.flock(lock, fcntl.LOCK_SH)  # from exclusive: no folder of ours exists yet to lose
+        folder = Path(tempfile.mkdtemp(dir=parent))
+        try:
+            yield folder
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def try_lock(f, kind: int) -> bool:
     try:
-        yield folder
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        fcntl.flock(f, kind | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+
+
+def sweep(parent: Path) -> None:
+    """Remove what lies in tmp/seal/: called only under the exclusive lock, when nothing there
+    belongs to a running import."""
+    for leftover in parent.iterdir():
+        if leftover.is_dir() and not leftover.is_symlink():
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
+            leftover.unlink(missing_ok=True)
 
 
 # --- over HTTP ----------------------------------------------------------------------------------

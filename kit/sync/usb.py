@@ -40,6 +40,19 @@ class UsbReport:
     refused: list[tuple[str, str]] = field(default_factory=list)   # (file, reason)
     packs: list[tuple[str, str]] = field(default_factory=list)     # (file, what happened)
     exported: list[ExportReport] = field(default_factory=list)
+    role: str = "school"
+    peers: int = 0       # the servers this visit writes for: a school's hubs, a hub's schools
+
+    def nobody_to_write_for(self) -> "str | None":
+        """Why nothing could be written, and what to do, when no peer is enrolled (a bundle is
+        sealed to one server, so there is no bundle for anyone); None otherwise."""
+        if self.peers:
+            return None
+        if self.role == "hub":
+            return ("no school enrolled: nothing can be written for any school; enrol them first (`kit sync enrol "
+                    "--new-code` gives a school a code; or by file: `kit sync enrol --help`)")
+        return ("no hub enrolled: nothing can be written for anyone; enrol with your hub first (`kit sync enrol "
+                "--hub URL --code CODE`; or by file: `kit sync enrol --help`)")
 
 
 def find_stick(mounts: "tuple[str, ...]" = MOUNT_PATTERNS) -> Path:
@@ -120,11 +133,14 @@ def install_packs(inst: Instance, folders: list[Path], report: UsbReport, instal
 
 def export_to(inst: Instance, folder: Path, report: UsbReport, progress) -> None:
     """A school writes for each hub it enrolled; a hub for each enrolled school. A bundle is
-    sealed to one server (kit.sync.seal): a school with no hub writes nothing."""
-    if peers.own_role(inst.db) == "hub":
+    sealed to one server (kit.sync.seal): a school with no hub writes nothing (the report says
+    so: UsbReport.nobody_to_write_for)."""
+    report.role = peers.own_role(inst.db)
+    if report.role == "hub":
         targets = [k["key_id"] for k in trusted_keys(inst.db) if k["role"] == "school"]
     else:
         targets = peers.enrolled_hubs(inst.db)
+    report.peers = len(targets)
     for target in targets:
         result = export_for(inst, folder, target, progress=progress)
         if result.path:
