@@ -202,3 +202,17 @@ def test_a_usb_visit_of_an_enrolled_school_with_nothing_new_has_nothing_to_do(di
     assert kit("sync", "usb", stick, "--data", school).exit_code == 0
     out = kit("sync", "usb", stick, "--data", school)
     assert (out.exit_code, out.output) == (0, f"Nothing to do on {stick}.\n")
+
+
+def test_what_kit_keys_show_prints_can_be_trusted_as_it_is_and_names_the_key_by_its_first_line(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert kit("init", "--data", str(a), "--name", "Ecole A").exit_code == 0
+    assert kit("init", "--data", str(b)).exit_code == 0
+    shown = kit("keys", "show", "--data", str(a)).output
+    assert len(shown.splitlines()) > 1  # the key, then its id and sealing key
+    (tmp_path / "a.pub").write_text(shown, encoding="utf-8")
+    out = kit("keys", "trust", str(tmp_path / "a.pub"), "--role", "school", "--data", str(b))
+    assert out.exit_code == 0 and out.output.strip().endswith("Ecole A"), out.output
+    inst = open_instance(DataDir(b))
+    assert [k for (k,) in inst.db.execute("SELECT name FROM trusted_keys WHERE role = 'school'")] == ["Ecole A"]
+    inst.close()

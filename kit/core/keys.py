@@ -58,7 +58,10 @@ class PublicKey:
 
     @classmethod
     def parse(cls, text: str, source: str = "key") -> "PublicKey":
-        parts = text.strip().split(None, 2)
+        """The key on the first line of `text` (what `kit keys show` prints first; the lines
+        after it, the id and the sealing key, are not part of the key's name)."""
+        lines = text.strip().splitlines()
+        parts = lines[0].split(None, 2) if lines else []
         if len(parts) < 2 or parts[0] != PUBLIC_PREFIX:
             raise TrustError(f"{source}: not a kit public key (expected a line "
                              f"'{PUBLIC_PREFIX} <base64> <name>'; see `kit keys show`)")
