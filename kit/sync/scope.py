@@ -50,11 +50,12 @@ def told(db: sqlite_utils.Database, share: "Share | None", covers: "dict[str, li
     """What a bundle says its maker holds. To a school, only what concerns it: its own device,
     the hub's, the ranges sent, and the devices it says it holds events of (to let go of
     them, kit.sync.scope.forget_others), not the vector of a whole district."""
-    vector = holds(db)
     if share is None:
-        return vector
+        return holds(db)
     wanted = {share.school, eventlog.device_id(db), *covers, *peers.peer_holds(db, share.school)}
-    return {dev: seq for dev, seq in vector.items() if dev in wanted}
+    covered = dict(db.execute("SELECT device_id, seq FROM sync_covered"))
+    vector = {dev: max(eventlog.gapless_top(db, dev), covered.get(dev, 0)) for dev in wanted}
+    return {dev: seq for dev, seq in vector.items() if seq}  # (read device by device: a hub holds millions)
 
 
 def note_covered(db: sqlite_utils.Database, covers: "dict[str, list[int]]", held: "dict[str, int]") -> None:
