@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import io
 from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 from babel.dates import format_date as babel_format_date
 from babel.messages.mofile import write_mo
@@ -68,11 +70,18 @@ def N_(message: str) -> str:
 
 
 def number(value: float) -> str:
-    return format_decimal(value, locale=g.lang)
+    return _formatted(format_decimal, value, g.lang)
 
 
 def percent(value: float) -> str:
-    return format_percent(value, locale=g.lang)
+    return _formatted(format_percent, value, g.lang)
+
+
+@lru_cache(maxsize=4096, typed=True)   # typed: 1 and 1.0 are kept apart
+def _formatted(babel_format: Callable[..., str], value: float, lang: str) -> str:
+    """Babel formats a number in some 50 µs; a quiz page shows a few small numbers (question
+    n of m, a score) that repeat from page to page, so each is formatted once per language."""
+    return babel_format(value, locale=lang)
 
 
 def date_from_ms(ms: int) -> str:
