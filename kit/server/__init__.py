@@ -24,7 +24,7 @@ from ..core.config import DataDir
 from ..content.search import update_index
 from ..core.errors import ConfigError
 from ..core.instance import open_instance
-from . import compression, csrf, hub, i18n, site, store
+from . import compression, csrf, hub, i18n, sessions, site, store
 from .caches import CONTENT_SIZE, PROGRESS_SIZE, Cache
 
 
@@ -55,6 +55,7 @@ def create_app(config: "Mapping[str, Any] | None" = None) -> Flask:
         KIT_BUILD=build_id(),  # page validators change when the server's pages change
     )
     app.config.update(config)
+    app.session_interface = sessions.SignedCookies()
     store.init_app(app, data)
     app.extensions["progress"] = Cache(PROGRESS_SIZE)   # kit.server.caches says why each is right
     app.extensions["content"] = Cache(CONTENT_SIZE)
