@@ -10,7 +10,7 @@ kit.core.eventlog) and turned into progress by the rules of kit.core.progress.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Hashable, Sequence
+from typing import Any, Callable, Hashable, Sequence
 
 import sqlite_utils
 
@@ -58,11 +58,23 @@ def course_outline(db: sqlite_utils.Database, course: library.Course) -> list[Le
 
 # --- courses and lessons ------------------------------------------------------------------------
 
-ProgressCache = Callable[[Hashable, Callable[[], CourseProgress]], CourseProgress]
+# `cached(key, compute)`: a face may keep what a verb computes (kit.server.caches); the verb
+# names the key, so the rule for when a value is stale lives beside the value.
+Cached = Callable[[Hashable, Callable[[], Any]], Any]
+
+
+def installed(course: library.Course) -> tuple:
+    """What names one install of a course: an install, an upgrade or a removal and reinstall
+    changes it (a version's content never changes: kit.content.install refuses that)."""
+    return (course.id, course.version, course.installed_at)
+
+
+def _kept(cached: "Cached | None", key: Hashable, compute: Callable[[], Any]) -> Any:
+    return compute() if cached is None else cached(key, compute)
 
 
 def progress_in(db: sqlite_utils.Database, learner_id: str, course: library.Course,
-                cached: "ProgressCache | None" = None) -> CourseProgress:
+                cached: "Cached | None" = None) -> CourseProgress:
     """A learner's progress in a course, from their events. `cached(key, compute)` may keep it:
     the key changes when the learner's events or the installed course change."""
     def compute() -> CourseProgress:
@@ -82,7 +94,7 @@ class CourseLine:
 
 
 def my_courses(db: sqlite_utils.Database, learner_id: str,
-               cached: "ProgressCache | None" = None) -> "tuple[list[CourseLine], CourseLine | None]":
+               cached: "Cached | None" = None) -> "tuple[list[CourseLine], CourseLine | None]":
     """Every installed course with the learner's progress, and the one to continue: the course
     studied last that is not finished yet (None when there is none)."""
     lines = [CourseLine(c, progress_in(db, learner_id, c, cached)) for c in library.list_courses(db)]
@@ -100,17 +112,19 @@ class LessonPlace:
 
 
 def find_lesson(db: sqlite_utils.Database, course: library.Course, lesson_id: str,
-                wanted_lang: str) -> "LessonPlace | None":
+                wanted_lang: str, cached: "Cached | None" = None) -> "LessonPlace | None":
     """The lesson in the learner's language if the course has it, else in the course's first."""
     lang = course.lang_for(wanted_lang)
-    found = library.lesson(db, course.id, lesson_id, lang)
+    found = _kept(cached, ("lesson", *installed(course), lesson_id, lang),
+                  lambda: library.lesson(db, course.id, lesson_id, lang))
     return LessonPlace(course, lang, found) if found else None
 
 
-def neighbours(db: sqlite_utils.Database,
-               place: LessonPlace) -> "tuple[library.LessonInfo | None, library.LessonInfo | None]":
+def neighbours(db: sqlite_utils.Database, place: LessonPlace,
+               cached: "Cached | None" = None) -> "tuple[library.LessonInfo | None, library.LessonInfo | None]":
     """The lessons before and after this one in the course, or None at either end."""
-    ordered = library.lessons(db, place.course.id, place.lang)
+    ordered = _kept(cached, ("lessons", *installed(place.course), place.lang),
+                    lambda: tuple(library.lessons(db, place.course.id, place.lang)))
     i = [l.lesson_id for l in ordered].index(place.lesson.lesson_id)
     return (ordered[i - 1] if i > 0 else None), (ordered[i + 1] if i + 1 < len(ordered) else None)
 
@@ -151,11 +165,14 @@ class QuizPlace:
 
 
 def find_quiz(db: sqlite_utils.Database, course: library.Course, lesson_id: str,
-              wanted_lang: str) -> "QuizPlace | None":
-    place = find_lesson(db, course, lesson_id, wanted_lang)
+              wanted_lang: str, cached: "Cached | None" = None) -> "QuizPlace | None":
+    """A lesson's quiz in the language find_lesson chooses; None when the lesson has no quiz
+    or nothing in it to answer."""
+    place = find_lesson(db, course, lesson_id, wanted_lang, cached)
     if place is None:
         return None
-    quiz = library.quiz(db, course.id, lesson_id, place.lang)
+    quiz = _kept(cached, ("quiz", *installed(course), lesson_id, place.lang),
+                 lambda: library.quiz(db, course.id, lesson_id, place.lang))
     outline = quiz_outline(quiz, course)
     return QuizPlace(place, quiz, outline) if outline else None
 

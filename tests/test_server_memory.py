@@ -5,6 +5,7 @@ block in the thread's own arena, 4 MiB and more per thread for as long as the se
 (kit.server.memory). And each thread's SQLite connection keeps its own page cache.
 """
 
+import gc
 import http.cookiejar
 import re
 import threading
@@ -16,7 +17,7 @@ import pytest
 
 from kit.core.config import DataDir
 from kit.server import create_app
-from kit.server.memory import tame_malloc
+from kit.server.memory import freeze_startup, tame_malloc
 from kit.server.store import PAGE_CACHE_KIB, get_db
 from livesite import make_class, served
 
@@ -77,3 +78,17 @@ def test_every_server_thread_keeps_a_small_sqlite_page_cache(data: DataDir):
     finally:
         app.extensions["kit"].close()
     assert sizes == [-PAGE_CACHE_KIB] * 3 and PAGE_CACHE_KIB <= 1024
+
+
+def test_what_the_app_made_at_start_is_left_out_of_later_garbage_collections(data: DataDir):
+    app = create_app({"DATA": data})
+    try:
+        freeze_startup()
+        frozen = gc.get_freeze_count()
+        # The app's templates environment (and everything else made at start) is set aside:
+        # a full collection no longer scans it.
+        assert frozen > 10_000
+        assert not any(o is app.jinja_env for o in gc.get_objects())
+    finally:
+        gc.unfreeze()
+        app.extensions["kit"].close()

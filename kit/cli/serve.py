@@ -19,7 +19,7 @@ from ..sync import peers
 from ..core.instance import open_instance
 from ..server import create_app
 from ..server.i18n import LANGS
-from ..server.memory import tame_malloc
+from ..server.memory import freeze_startup, tame_malloc
 from . import data_dir, data_option, main
 
 # A classroom of 40 phones: pages take a few ms, so 8 threads keep every core busy while
@@ -106,6 +106,7 @@ def serve(data: str, host: str, port: int, threads: int, default_lang: str, hub:
     if hub:
         click.echo(f"Hub: schools sync with `kit sync push --hub {url}` and `kit sync pull --hub {url}`.")
     sys.stdout.flush()
+    freeze_startup()
     try:
         server.run()
     except KeyboardInterrupt:

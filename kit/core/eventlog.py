@@ -231,7 +231,7 @@ def count_learner_events(db: sqlite_utils.Database, learner_id: str, kinds: "tup
                          about: "dict[str, str] | None" = None) -> int:
     """How many events learner_events would return, counted by SQLite without decoding them
     (from the index alone when `about` is not given). Events are append-only, so this count
-    is a version of the learner's progress (kit.server.progress_cache)."""
+    is a version of the learner's progress (kit.server.caches)."""
     where, params = _learner_filter(learner_id, kinds, about)
     return db.execute("SELECT COUNT(*)" + where, params).fetchone()[0]
 

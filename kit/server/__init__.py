@@ -24,8 +24,8 @@ from ..core.config import DataDir
 from ..content.search import update_index
 from ..core.errors import ConfigError
 from ..core.instance import open_instance
-from . import compression, csrf, hub, i18n, site, store
-from .progress_cache import ProgressCache
+from . import compression, csrf, hub, i18n, sessions, site, store
+from .caches import CONTENT_SIZE, PROGRESS_SIZE, Cache
 
 
 def create_app(config: "Mapping[str, Any] | None" = None) -> Flask:
@@ -55,8 +55,10 @@ def create_app(config: "Mapping[str, Any] | None" = None) -> Flask:
         KIT_BUILD=build_id(),  # page validators change when the server's pages change
     )
     app.config.update(config)
+    app.session_interface = sessions.SignedCookies()
     store.init_app(app, data)
-    app.extensions["progress"] = ProgressCache()
+    app.extensions["progress"] = Cache(PROGRESS_SIZE)   # kit.server.caches says why each is right
+    app.extensions["content"] = Cache(CONTENT_SIZE)
     app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True  # fewer bytes on the wire
 
     i18n.init_app(app, default_lang)

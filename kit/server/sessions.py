@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import time
 
-from flask import current_app, session
+from flask import Flask, current_app, session
+from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import URLSafeTimedSerializer
 
 from ..core import signin
 from .store import get_db
@@ -34,3 +36,18 @@ def end() -> None:
         until = time.time() + current_app.permanent_session_lifetime.total_seconds()
         signin.end_session(get_db(), sid, until)
     session.clear()
+
+
+class SignedCookies(SecureCookieSessionInterface):
+    """Flask's signed session cookie, the same bytes, with its signing serializer made once
+    per secret instead of on every request (each phone's every page reads the cookie)."""
+
+    _made: "tuple[tuple, URLSafeTimedSerializer | None]" = ((), None)
+
+    def get_signing_serializer(self, app: Flask) -> "URLSafeTimedSerializer | None":
+        secrets = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        made_for, serializer = self._made
+        if made_for != secrets:
+            serializer = super().get_signing_serializer(app)
+            self._made = (secrets, serializer)   # one assignment: threads see either pair whole
+        return serializer

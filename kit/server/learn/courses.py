@@ -16,7 +16,7 @@ from ...content import library
 from ...core.progress import CourseProgress
 from ..csrf import token as csrf_token
 from ..i18n import RTL
-from ..progress_cache import ProgressCache
+from ..caches import Cache
 from ..store import get_db
 from .blueprint import bp, signed_in
 
@@ -33,7 +33,7 @@ def course_or_404(pack_id: str) -> library.Course:
 
 
 def lesson_or_404(pack_id: str, lesson_id: str) -> learning.LessonPlace:
-    place = learning.find_lesson(get_db(), course_or_404(pack_id), lesson_id, g.lang)
+    place = learning.find_lesson(get_db(), course_or_404(pack_id), lesson_id, g.lang, content_cache().get)
     if place is None:
         abort(404)
     return place
@@ -48,8 +48,12 @@ def resume_url(course: library.Course, progress: CourseProgress) -> "str | None"
     return url_for(endpoint, pack_id=course.id, lesson_id=lesson_id)
 
 
-def progress_cache() -> ProgressCache:
+def progress_cache() -> Cache:
     return current_app.extensions["progress"]
+
+
+def content_cache() -> Cache:
+    return current_app.extensions["content"]
 
 
 @bp.route("/")
@@ -86,7 +90,7 @@ def lesson(pack_id: str, lesson_id: str) -> Response:
     if request.if_none_match.contains_weak(etag):
         resp = Response(status=304)
     else:
-        previous, following = learning.neighbours(get_db(), place)
+        previous, following = learning.neighbours(get_db(), place, content_cache().get)
         resp = make_response(render_template(
             "learn/lesson.html", course=course, lesson=found, previous=previous, following=following,
             read_token=read_token, rtl_content=place.lang in RTL))
@@ -104,7 +108,7 @@ def lesson_read(pack_id: str, lesson_id: str) -> Response:
     go = request.form.get("go")
     if go == "quiz":
         return redirect(url_for("learn.quiz", pack_id=pack_id, lesson_id=lesson_id), 303)
-    _previous, following = learning.neighbours(get_db(), place)
+    _previous, following = learning.neighbours(get_db(), place, content_cache().get)
     if go == "next" and following:
         return redirect(url_for("learn.lesson", pack_id=pack_id, lesson_id=following.lesson_id), 303)
     return redirect(url_for("learn.course", pack_id=pack_id), 303)

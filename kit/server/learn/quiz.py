@@ -24,7 +24,7 @@ from ...core.progress import PASS_SCORE, Attempt, QuizProgress
 from ..i18n import gettext as _
 from ..store import get_db
 from .blueprint import bp, signed_in
-from .courses import course_or_404, form_uuid
+from .courses import content_cache, course_or_404, form_uuid
 
 
 @dataclass
@@ -44,7 +44,7 @@ class Shown:
 
 
 def quiz_or_404(pack_id: str, lesson_id: str) -> learning.QuizPlace:
-    place = learning.find_quiz(get_db(), course_or_404(pack_id), lesson_id, g.lang)
+    place = learning.find_quiz(get_db(), course_or_404(pack_id), lesson_id, g.lang, content_cache().get)
     if place is None:
         abort(404)
     return place
@@ -126,7 +126,7 @@ def answer_all(place: learning.QuizPlace):
 def result(place: learning.QuizPlace, progress: QuizProgress, shown: "list[Shown] | None" = None):
     attempt: Attempt = progress.last_complete
     marks = [(q, attempt.answers.get(q.id), type_of(q).read_by_teacher) for q in place.answerable]
-    _previous, following = learning.neighbours(get_db(), place.lesson)   # where "next lesson" goes
+    _previous, following = learning.neighbours(get_db(), place.lesson, content_cache().get)   # where "next lesson" goes
     return render(place, "learn/quiz_result.html", progress=progress, attempt=attempt, marks=marks,
                   following=following,
                   shown=shown or [], pass_score=PASS_SCORE,
