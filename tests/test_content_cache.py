@@ -93,3 +93,16 @@ def test_a_pack_removed_then_reinstalled_at_another_version_shows_that_version(l
     install_pack(data, db, new_version(tmp_path, inst, "0.9.0", lambda t: t.replace("Pick B (fr)", "Une version plus ancienne")))
     db.conn.close()
     assert "Une version plus ancienne" in learner.get(QUIZ).text
+
+
+def test_a_pack_removed_and_reinstalled_at_the_same_version_with_other_content_shows_the_new_content(
+        learner, inst, data, tmp_path):
+    # A publisher who rebuilt 1.0.0 with a fix: same version, other content, installed within
+    # the same second as the removal; what the cache keys on must still tell them apart.
+    pack = new_version(tmp_path, inst, "1.0.0", lambda t: t.replace("Pick B (fr)", "Choisis B, corrigé"))
+    db = elsewhere(data)
+    remove_pack(data, db, "mini")
+    install_pack(data, db, pack)
+    db.conn.close()
+    page = learner.get(QUIZ).text
+    assert "Choisis B, corrigé" in page and "Pick B (fr)" not in page

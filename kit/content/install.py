@@ -15,6 +15,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+from datetime import datetime, timezone
 import os
 import re
 from contextlib import contextmanager
@@ -28,7 +29,7 @@ from ..core.config import DataDir, fsync_dir
 from ..core.db import transaction
 from ..core.errors import PackError
 from ..core.events import canonical_json
-from ..core.keys import now_iso, trusted_key
+from ..core.keys import trusted_key
 from .course import MEDIA_TYPES
 from .pack import VerifiedPack, read_pack
 
@@ -42,6 +43,13 @@ class InstallResult:
     lessons: int = 0
     signed_by: "str | None" = None
 
+
+
+def installed_now() -> str:
+    """When a pack was installed, to the microsecond: caches of its content (the server's, the
+    ETags, the search index's version) key on it, and a pack removed and installed again at
+    the same version may differ in content within the same second."""
+    return datetime.now(timezone.utc).isoformat()
 
 def version_key(version: str) -> tuple:
     return tuple(int(p) for p in version.split("."))
@@ -153,7 +161,7 @@ def _write_rows(db: sqlite_utils.Database, pack: VerifiedPack, media_names: dict
         "description": json.dumps(course.get("description") or {}, ensure_ascii=False),
         "languages": json.dumps(course["languages"]), "publisher": pack.manifest.get("publisher", ""),
         "settings": json.dumps(course.get("settings") or {}, ensure_ascii=False),
-        "manifest": _manifest_text(pack), "installed_at": now_iso()})
+        "manifest": _manifest_text(pack), "installed_at": installed_now()})
     db["lessons"].insert_all(({
         "pack_id": pack.id, "lesson_id": l["id"], "lang": l["lang"], "position": l["order"],
         "title": l["title"], "minutes": l.get("minutes"),
