@@ -90,6 +90,32 @@ def schools_to_show(db: sqlite_utils.Database, class_ids: "list[str]") -> "dict[
 
 # --- learners moved away ---------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class Stay:
+    """A learner's last time at one school, read from their record events."""
+    class_id: "str | None"   # the school's class they were last in (None: the record named none)
+    left_hlc: "str | None"   # the clock of the change that took them to another school; None: still there
+
+
+def last_stay(db: sqlite_utils.Database, learner_id: str, school: str) -> "Stay | None":
+    """When the learner was last `school`'s, and the change that then took them away (the first
+    after it: a later move on to a third school is none of the first school's news). None if
+    they never were. Whose a learner is at each step is records.owner's rule: the school a move
+    named, else their class's school, else (no class known here) the server that made them."""
+    fields: dict = {}
+    stay = made_by = None
+    for event in eventlog.learner_events(db, learner_id, (RecordSet.KIND,)):
+        fields.update(event.payload().fields)
+        made_by = made_by or event.device_id
+        klass = fields.get("class_id")
+        owner = fields.get("school") or (class_school(db, klass) if klass else None) or made_by
+        if owner == school:
+            stay = Stay(klass, None)
+        elif stay is not None and stay.left_hlc is None:
+            stay = Stay(stay.class_id, event.hlc)
+    return stay
+
+
 def moved_away(db: sqlite_utils.Database, learner_id: str) -> "Move | None":
     """The move, if the hub took this learner from a class of this server to another school.
     None on a hub (it holds and may change every learner), for a learner of this server, and
@@ -101,20 +127,11 @@ def moved_away(db: sqlite_utils.Database, learner_id: str) -> "Move | None":
     now = records.owner(db, "learner", learner_id)
     if now is None or now == here:
         return None
-    from_class, at_hlc = None, None
-    for event in eventlog.learner_events(db, learner_id, kinds=(RecordSet.KIND,)):
-        change = event.payload()
-        moved_to = change.fields.get("class_id") if isinstance(change, RecordSet) else None
-        if not moved_to:
-            continue
-        if class_school(db, moved_to) == here:
-            from_class, at_hlc = moved_to, None
-        elif from_class and at_hlc is None:
-            at_hlc = event.hlc   # the first change of class after its last class here
-    if from_class is None:
+    stay = last_stay(db, learner_id, here)
+    if stay is None or stay.class_id is None:
         return None
-    at_ms = parse_hlc(at_hlc)[0] if at_hlc else 0
-    return Move(learner_id, rec.get("name", ""), from_class, school(db, now), at_ms)
+    at_ms = parse_hlc(stay.left_hlc)[0] if stay.left_hlc else 0
+    return Move(learner_id, rec.get("name", ""), stay.class_id, school(db, now), at_ms)
 
 
 def moved_from_class(db: sqlite_utils.Database, class_id: str) -> "list[Move]":

@@ -23,17 +23,14 @@ events: nothing is dropped that the district would lose.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import sqlite_utils
 
-from ..core import eventlog, records
+from ..core import district, eventlog, records
 from ..core.db import get_meta
-from ..core.events import RecordSet
 from . import peers
 
-MOVED_FIELDS = ("school", "class_id")  # the fields whose change may move a learner
 
 
 def holds(db: sqlite_utils.Database) -> "dict[str, int]":
@@ -118,24 +115,9 @@ def plan(db: sqlite_utils.Database, share: Share, since: "dict[str, int]") -> "t
 
 
 def left_at(db: sqlite_utils.Database, learner_id: str, school: str) -> str:
-    """The clock of the change that took a learner away from `school`: the first move, after
-    the last time it was the school's, that made it another's (a later move is not its news)."""
-    fields: dict = {}
-    left = ""
-    for event in eventlog.learner_events(db, learner_id, (RecordSet.KIND,)):
-        change = event.payload()
-        if change.kind != "learner" or not set(MOVED_FIELDS) & set(change.fields):
-            if change.kind == "learner":
-                fields.update(change.fields)
-            continue
-        fields.update(change.fields)
-        klass = fields.get("class_id")
-        now = fields.get("school") or (records.origin(db, "class", klass) if klass else None) or event.device_id
-        if now == school:
-            left = ""
-        elif not left:
-            left = event.hlc
-    return left
+    """The clock after which nothing about the learner is `school`'s ("" if never its)."""
+    stay = district.last_stay(db, learner_id, school)
+    return (stay.left_hlc or "") if stay else ""
 
 
 def remember(db: sqlite_utils.Database, share: Share, covers: "dict[str, list[int]]") -> None:
@@ -192,7 +174,4 @@ def _was_ours(db: sqlite_utils.Database, me: str, key: "tuple[str, str]") -> boo
         return True
     if kind != "learner":
         return False
-    if me in eventlog.tops_about(db, rid):
-        return True
-    changes = eventlog.learner_body_field(db, rid, RecordSet.KIND, "fields")
-    return any(json.loads(fields).get("school") == me for fields in changes if fields)
+    return me in eventlog.tops_about(db, rid) or district.last_stay(db, rid, me) is not None
