@@ -468,7 +468,7 @@ def check_code(db: sqlite_utils.Database, learner_id: str, code: str) -> "Learne
     rec = records.get(db, "learner", learner_id)
     klass = get_class(db, rec.get("class_id", "")) if rec else None
     if not (rec and klass and is_here(db, klass.id)
-            and rec.get("school") in (None, district.class_school(db, klass.id))):
+            and (rec.get("school") is None or rec["school"] == district.class_school(db, klass.id))):
         return None   # not in a class of this server (moved away, or another school's): as class_learners
     if signin.code_matches(rec.get("picture_hash" if klass.login == "picture" else "pin_hash"), code):
         return Learner.from_record(rec)
