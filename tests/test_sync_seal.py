@@ -90,18 +90,19 @@ def test_only_the_recipient_opens_it_not_another_school_of_the_same_hub(learner_
 # --- any change is refused ----------------------------------------------------------------------
 
 @pytest.fixture
-def small_chunks(monkeypatch):
-    """Chunks of 8 KiB instead of 1 MiB: a bundle of a few thousand events has several."""
+def chunked(world, monkeypatch):
+    """A sealed bundle of 6,000 events for the hub in chunks of 8 KiB instead of 1 MiB, so it
+    has several: (hub, its path, its bytes, the header's length, a sealed chunk's length)."""
     monkeypatch.setattr(seal, "CHUNK", 8 << 10)
-
-
-def test_a_byte_flipped_in_the_header_or_any_chunk_of_a_bundle_is_refused(world, tmp_path, small_chunks):
     hub, a, _, out = world
     bulk_events(a, 6000)
     path = export_bundle(a, out, destination=hub.device_id).path
     data = path.read_bytes()
-    header = len(seal.envelope_of(path, 1 << 30).header)
-    step = seal.CHUNK + seal.TAG
+    return hub, path, data, len(seal.envelope_of(path, 1 << 30).header), seal.CHUNK + seal.TAG
+
+
+def test_a_byte_flipped_in_the_header_or_any_chunk_of_a_bundle_is_refused(chunked, tmp_path):
+    hub, path, data, header, step = chunked
     assert len(data) > header + 2 * step
     offsets = list(range(header)) + [header, header + step - 1, header + step, header + 2 * step, len(data) - 1]
     bad = tmp_path / "bad.kitsync"
@@ -114,13 +115,8 @@ def test_a_byte_flipped_in_the_header_or_any_chunk_of_a_bundle_is_refused(world,
     assert import_bundle(hub, path).new == 6000
 
 
-def test_a_bundle_cut_dropped_or_reordered_by_whole_chunks_is_refused(world, tmp_path, small_chunks):
-    hub, a, _, out = world
-    bulk_events(a, 6000)
-    path = export_bundle(a, out, destination=hub.device_id).path
-    data = path.read_bytes()
-    header = len(seal.envelope_of(path, 1 << 30).header)
-    step = seal.CHUNK + seal.TAG
+def test_a_bundle_cut_dropped_or_reordered_by_whole_chunks_is_refused(chunked, tmp_path):
+    hub, path, data, header, step = chunked
     first, second, rest = (data[header:header + step], data[header + step:header + 2 * step],
                            data[header + 2 * step:])
     for name, damaged in [("cut after two chunks", data[:header + 2 * step]),
