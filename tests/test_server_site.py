@@ -51,6 +51,20 @@ def test_choose_lang_prefers_the_saved_choice():
     assert choose_lang("xx", [("en", 1.0)], "fr") == "en"
 
 
+@pytest.mark.parametrize("header, lang", [
+    ("ar-MA,fr;q=0.5", "ar"), ("fr;q=0.2, en;q=0.9", "en"), ("de, es", "fr"), ("", "fr"), ("EN-gb", "en")])
+def test_a_page_is_in_the_browsers_best_language_we_have(client, header, lang):
+    page = client.get("/no/such/page", headers={"Accept-Language": header} if header else {})
+    assert f'lang="{lang}"' in page.text.split(">", 2)[1]
+
+
+def test_the_saved_choice_wins_over_the_browsers_and_a_strange_one_is_ignored(client):
+    client.set_cookie("lang", "ar")
+    assert 'lang="ar"' in client.get("/no/such/page", headers={"Accept-Language": "en"}).text
+    client.set_cookie("lang", "xx" * 500)
+    assert 'lang="en"' in client.get("/no/such/page", headers={"Accept-Language": "en"}).text
+
+
 def test_a_missing_page_is_404_in_the_learners_language_with_a_way_back(client):
     for lang, words in [("fr", "Page introuvable"), ("ar", "الصفحة غير موجودة"), ("en", "Page not found")]:
         resp = client.get("/no/such/page", headers={"Accept-Language": lang})

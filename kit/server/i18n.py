@@ -23,6 +23,8 @@ from flask import Flask, g, request
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 LANGS = ("fr", "ar", "en")
 RTL = frozenset({"ar"})
@@ -55,6 +57,13 @@ def choose_lang(cookie: "str | None", accept: "list[tuple[str, float]]", default
         if primary in LANGS:
             return primary
     return default
+
+
+@lru_cache(maxsize=512)
+def lang_of_request(cookie: "str | None", accept_language: str, default: str) -> str:
+    """choose_lang for a request's raw lang cookie and Accept-Language header. A classroom's
+    phones send a handful of distinct headers; each is parsed once, not on every request."""
+    return choose_lang(cookie, list(parse_accept_header(accept_language, LanguageAccept)), default)
 
 
 def gettext(message: str, **variables) -> str:
@@ -108,7 +117,9 @@ def init_app(app: Flask, default_lang: str) -> None:
 
     @app.before_request
     def pick_language() -> None:
-        g.lang = choose_lang(request.cookies.get(LANG_COOKIE), list(request.accept_languages), default_lang)
+        cookie = request.cookies.get(LANG_COOKIE)
+        g.lang = lang_of_request(cookie if cookie in LANGS else None, request.headers.get("Accept-Language", ""),
+                                 default_lang)
         g.translations = catalogs[g.lang]
         g.rtl = g.lang in RTL
 
