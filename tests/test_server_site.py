@@ -213,3 +213,18 @@ def test_one_word_per_idea_in_each_language():
     assert "الدرس" not in ar("My courses") and "الدرس" not in ar("You have finished this course!")
     assert "PIN" in fr("Your PIN") and "PIN" not in fr("Or type your class code")
     assert "القن السري" in ar("That PIN is not right. Try again.") and "رمز" in ar("Or type your class code")
+
+
+@pytest.mark.parametrize("lang", ["fr", "ar", "en"])
+def test_every_page_links_to_itself_in_each_language_with_the_current_one_marked(client, lang):
+    """The switcher is drawn in Python and kept per page: it must still name the page it is on
+    (its query quoted whole, so nothing typed in a search can leave the href) and its language."""
+    path = '/no/such/page?q=caf%C3%A9+%26+%3Cb%3E%22x%22'
+    nav = re.search(r'<nav class="langs"[^>]*>.*?</nav>', client.get(path, headers={"Accept-Language": lang}).text,
+                    re.S).group(0)
+    back = "/no/such/page%3Fq%3Dcaf%25C3%25A9%2B%2526%2B%253Cb%253E%2522x%2522"
+    links = re.findall(r'<a href="/lang/(\w+)\?next=([^"]*)" lang="(\w+)"( aria-current="true")?>', nav)
+    assert [(code, target, code) for code, target, *_ in links] == [(c, back, c) for c in ("fr", "ar", "en")]
+    assert [code for code, _t, _l, current in links if current] == [lang]
+    other = client.get("/no/such/other", headers={"Accept-Language": lang}).text
+    assert "next=/no/such/other" in other and back not in other

@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable
+from urllib.parse import quote
 
 from babel.dates import format_date as babel_format_date
 from babel.messages.mofile import write_mo
@@ -112,6 +113,24 @@ def page_gettext(context: Context, message: str, **variables) -> str:
     return text % variables if variables or "%" in text else text
 
 
+def language_switcher() -> Markup:
+    """The fr / ar / en links of every page, each back to this page in that language. Drawn in
+    a template it was a tenth of a page's rendering; the same few pages ask for it all day."""
+    return _switcher(g.lang, g.translations.gettext("Language"), request.full_path.rstrip("?"))
+
+
+@lru_cache(maxsize=1024)
+def _switcher(current: str, label: str, here: str) -> Markup:
+    back = quote(here, safe="/")
+    links = "".join(f'<a href="/lang/{code}?next={back}" lang="{code}"{CURRENT if code == current else ""}>'
+                    f"{NATIVE_NAMES[code]}</a>" for code in LANGS)
+    # quote() leaves nothing HTML would read in `back`; a translation is markup, as in templates
+    return Markup(f'<nav class="langs" aria-label="{label}">\n{links}</nav>')
+
+
+CURRENT = ' aria-current="true"'
+
+
 def init_app(app: Flask, default_lang: str) -> None:
     catalogs = load_catalogs()
 
@@ -128,4 +147,4 @@ def init_app(app: Flask, default_lang: str) -> None:
         lambda s: g.translations.gettext(s), lambda s, p, n: g.translations.ngettext(s, p, n), newstyle=True)
     app.jinja_env.globals.update(_=page_gettext, gettext=page_gettext)
     app.jinja_env.filters.update(number=number, percent=percent, date_from_ms=date_from_ms)
-    app.jinja_env.globals.update(LANGS=LANGS, NATIVE_NAMES=NATIVE_NAMES, RTL=RTL)
+    app.jinja_env.globals.update(LANGS=LANGS, NATIVE_NAMES=NATIVE_NAMES, RTL=RTL, language_switcher=language_switcher)

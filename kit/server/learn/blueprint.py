@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import wraps
 from typing import Callable
 
-from flask import Blueprint, g, redirect, request, session, url_for
+from flask import Blueprint, g, redirect, session, url_for
 from markupsafe import Markup, escape
 
 from ...core import roster
@@ -53,9 +53,3 @@ def bdi(text: str) -> Markup:
     """A name as typed by a person, isolated: its bidi controls (or markup) cannot spill
     over the page around it."""
     return Markup("<bdi>%s</bdi>") % escape(text)
-
-
-@bp.app_template_global("here")
-def here() -> str:
-    return request.full_path.rstrip("?")
-
