@@ -121,14 +121,11 @@ def language_switcher() -> Markup:
 
 @lru_cache(maxsize=1024)
 def _switcher(current: str, label: str, here: str) -> Markup:
-    back = quote(here, safe="/")
-    links = "".join(f'<a href="/lang/{code}?next={back}" lang="{code}"{CURRENT if code == current else ""}>'
-                    f"{NATIVE_NAMES[code]}</a>" for code in LANGS)
-    # quote() leaves nothing HTML would read in `back`; a translation is markup, as in templates
-    return Markup(f'<nav class="langs" aria-label="{label}">\n{links}</nav>')
-
-
-CURRENT = ' aria-current="true"'
+    back = quote(here, safe="/")   # leaves nothing HTML would read
+    links = "".join(f'<a href="/lang/{code}?next={back}" lang="{code}"'
+                    + (' aria-current="true"' if code == current else "") + f">{NATIVE_NAMES[code]}</a>"
+                    for code in LANGS)
+    return Markup(f'<nav class="langs" aria-label="{label}">\n{links}</nav>')   # a translation is markup
 
 
 def init_app(app: Flask, default_lang: str) -> None:
@@ -136,7 +133,7 @@ def init_app(app: Flask, default_lang: str) -> None:
 
     @app.before_request
     def pick_language() -> None:
-        cookie = request.cookies.get(LANG_COOKIE)
+        cookie = request.cookies.get(LANG_COOKIE)   # only a language we have is a cache key
         g.lang = lang_of_request(cookie if cookie in LANGS else None, request.headers.get("Accept-Language", ""),
                                  default_lang)
         g.translations = catalogs[g.lang]
@@ -147,4 +144,4 @@ def init_app(app: Flask, default_lang: str) -> None:
         lambda s: g.translations.gettext(s), lambda s, p, n: g.translations.ngettext(s, p, n), newstyle=True)
     app.jinja_env.globals.update(_=page_gettext, gettext=page_gettext)
     app.jinja_env.filters.update(number=number, percent=percent, date_from_ms=date_from_ms)
-    app.jinja_env.globals.update(LANGS=LANGS, NATIVE_NAMES=NATIVE_NAMES, RTL=RTL, language_switcher=language_switcher)
+    app.jinja_env.globals["language_switcher"] = language_switcher
