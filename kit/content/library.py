@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import sqlite_utils
@@ -76,20 +77,25 @@ class Media:
     size: int
 
 
-def _course(row: dict) -> Course:
-    return Course(row["id"], row["version"], json.loads(row["title"]), json.loads(row["description"]),
-                  tuple(json.loads(row["languages"])), json.loads(row["settings"]), row["installed_at"])
+_COURSE_COLUMNS = "id, version, title, description, languages, settings, installed_at"
+
+
+@lru_cache(maxsize=256)
+def _course(row: tuple) -> Course:
+    # Kept by the row itself: every learner page decodes the course it is in, and an install,
+    # an upgrade or a removal changes the row, so a changed course is a new key, never stale.
+    pack_id, version, title, description, languages, settings, installed_at = row
+    return Course(pack_id, version, json.loads(title), json.loads(description),
+                  tuple(json.loads(languages)), json.loads(settings), installed_at)
 
 
 def list_courses(db: sqlite_utils.Database) -> list[Course]:
-    return [_course(r) for r in db.query(
-        "SELECT id, version, title, description, languages, settings, installed_at FROM packs ORDER BY id")]
+    return [_course(r) for r in db.execute(f"SELECT {_COURSE_COLUMNS} FROM packs ORDER BY id")]
 
 
 def get_course(db: sqlite_utils.Database, pack_id: str) -> "Course | None":
-    rows = list(db.query("SELECT id, version, title, description, languages, settings, installed_at "
-                         "FROM packs WHERE id = ?", [pack_id]))
-    return _course(rows[0]) if rows else None
+    row = db.execute(f"SELECT {_COURSE_COLUMNS} FROM packs WHERE id = ?", [pack_id]).fetchone()
+    return _course(row) if row else None
 
 
 def lessons(db: sqlite_utils.Database, pack_id: str, lang: str) -> list[LessonInfo]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from functools import lru_cache
 from typing import Iterable
 
 from flask import Blueprint, Flask, abort, current_app, request, session
@@ -28,7 +29,13 @@ def token() -> str:
 
 
 def _sign(nonce: str) -> str:
-    return hmac.new(current_app.config["SECRET_KEY"], f"csrf:{nonce}".encode(), hashlib.sha256).hexdigest()[:32]
+    return _signed(current_app.config["SECRET_KEY"], nonce)
+
+
+@lru_cache(maxsize=4096)
+def _signed(secret: bytes, nonce: str) -> str:
+    # Kept: a session signs its one nonce on every page it is shown, twice on a quiz page.
+    return hmac.new(secret, f"csrf:{nonce}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def init_app(app: Flask, exempt: Iterable[Blueprint] = ()) -> None:
