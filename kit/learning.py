@@ -19,7 +19,7 @@ from .content.questions import Grade, Question, grade, type_of
 from .content.quiz import Quiz
 from .core.db import transaction
 from .core.eventlog import append, count_learner_events, learner_body_field, learner_events
-from .core.events import AnswerRecorded, LessonRead, SignedIn
+from .core.events import AnswerRecorded, Event, LessonRead, SignedIn
 from .core.progress import (DEFAULT_M, DEFAULT_N, CourseProgress, LessonOutline, PassState, QuizOutline,
                             QuizProgress, course_progress, pass_state, quiz_progress)
 
@@ -184,12 +184,36 @@ def quiz_progress_of(db: sqlite_utils.Database, learner_id: str, place: QuizPlac
     return quiz_progress(events, pack, lesson, place.outline)
 
 
-def quiz_state(db: sqlite_utils.Database, learner_id: str, place: QuizPlace) -> PassState:
+def quiz_state(db: sqlite_utils.Database, learner_id: str, place: QuizPlace,
+               cached: "Cached | None" = None) -> PassState:
     """Which questions the learner answered in the pass under way, and whether they ever
-    finished one: all a quiz page needs to go on, read without decoding one answer."""
-    questions = learner_body_field(db, learner_id, AnswerRecorded.KIND, "question",
-                                   {"pack": place.course.id, "lesson": place.lesson.lesson.lesson_id})
-    return pass_state(questions, place.outline)
+    finished one: all a quiz page needs to go on, read without decoding one answer.
+    `cached(key, compute)` may keep it, by the number of the learner's answers in the lesson
+    (counted from an index); answer_question then keeps it up to date as it records."""
+    return _pass(db, learner_id, place, cached)[0]
+
+
+# A pass state and the place, in clock order, of the last answer it counts (kit.core.eventlog).
+_Pass = "tuple[PassState, tuple | None]"
+
+
+def _pass(db: sqlite_utils.Database, learner_id: str, place: QuizPlace, cached: "Cached | None") -> _Pass:
+    def compute() -> _Pass:
+        questions, last = learner_body_field(db, learner_id, AnswerRecorded.KIND, "question",
+                                             {"pack": place.course.id, "lesson": place.lesson.lesson.lesson_id})
+        return pass_state(questions, place.outline), last
+    if cached is None:
+        return compute()
+    with transaction(db, immediate=False):    # the count and the answers it counts, one snapshot
+        return cached(_pass_key(db, learner_id, place), compute)
+
+
+def _pass_key(db: sqlite_utils.Database, learner_id: str, place: QuizPlace) -> tuple:
+    # Answers are only added (a learner's events leave a server all at once), so their number
+    # is a version. Counted over the lesson in every pack: a superset changes when they do.
+    lesson = place.lesson.lesson.lesson_id
+    held = count_learner_events(db, learner_id, (AnswerRecorded.KIND,), {"lesson": lesson})
+    return ("pass", learner_id, *installed(place.course), lesson, held)
 
 
 @dataclass(frozen=True)
@@ -215,15 +239,31 @@ def _graded(place: QuizPlace, question: Question, response: object,
 
 
 def answer_question(db: sqlite_utils.Database, learner_id: str, place: QuizPlace, question: Question,
-                    response: object, token: str) -> Answered:
+                    response: object, token: str, cached: "Cached | None" = None) -> Answered:
     """Grade a response and record it, once per token: a double tap, a reload or an answer
-    queued on a phone and sent twice counts once, and gets back what was recorded first."""
+    queued on a phone and sent twice counts once, and gets back what was recorded first.
+    With `cached`, the learner's pass state (quiz_state) is carried past the new answer."""
     answered, marked = _graded(place, question, response, token)
-    event, created = append(db, answered, learner_id=learner_id)
+    with transaction(db):
+        before = _pass(db, learner_id, place, cached) if cached else None
+        event, created = append(db, answered, learner_id=learner_id)
+        if created and before is not None:
+            _carry(db, learner_id, place, cached, before, event)
     if not created:
         response = event.payload().response
         marked = grade(question, response)
     return Answered(question, response, marked, created)
+
+
+def _carry(db: sqlite_utils.Database, learner_id: str, place: QuizPlace, cached: Cached,
+           before: _Pass, event: Event) -> None:
+    """Keep the pass state after a new answer, unless the answer does not sort last (an
+    event synced from a device whose clock runs far ahead): then the next read counts it."""
+    state, last = before
+    here = (event.hlc, event.device_id, event.seq)
+    if last is None or here > last:
+        after = state.after(event.body["question"], place.outline), here
+        cached(_pass_key(db, learner_id, place), lambda: after)
 
 
 def answer_quiz(db: sqlite_utils.Database, learner_id: str, place: QuizPlace,

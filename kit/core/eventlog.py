@@ -217,14 +217,17 @@ def learner_events(db: sqlite_utils.Database, learner_id: str, kinds: "tuple[str
 
 
 def learner_body_field(db: sqlite_utils.Database, learner_id: str, kind: str, field: str,
-                       about: "dict[str, str] | None" = None) -> list:
+                       about: "dict[str, str] | None" = None) -> "tuple[list, tuple | None]":
     """One field of the bodies learner_events would return, in the same order, read by SQLite
-    without decoding a body in Python: the quiz page needs only which questions were answered."""
+    without decoding a body in Python (the quiz page needs only which questions were answered);
+    and the place in that order of the last one, (hlc, device_id, seq), None for none: an event
+    placed after it extends the list at its end."""
     if not _BODY_FIELD.match(field):
         raise ValueError(f"not a body field name: {field!r}")
     where, params = _learner_filter(learner_id, (kind,), about)
-    return [r[0] for r in db.execute(f"SELECT json_extract(body, '$.{field}'){where} ORDER BY hlc, device_id, seq",
-                                     params)]
+    rows = db.execute(f"SELECT json_extract(body, '$.{field}'), hlc, device_id, seq{where} "
+                      "ORDER BY hlc, device_id, seq", params).fetchall()
+    return [r[0] for r in rows], (tuple(rows[-1][1:]) if rows else None)
 
 
 def count_learner_events(db: sqlite_utils.Database, learner_id: str, kinds: "tuple[str, ...] | None" = None,

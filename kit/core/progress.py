@@ -174,13 +174,26 @@ class PassState:
     under_way: frozenset              # questions answered in the pass under way; empty if none is
     any_complete: bool                # some pass was completed
 
+    def after(self, question: object, outline: QuizOutline) -> "PassState":
+        """The state once one more answer (the latest in clock order) is counted: the cut of
+        `passes`, one answer at a time, so a page can follow a learner without rereading."""
+        wanted = frozenset(outline.answerable)
+        if question not in wanted:
+            return self
+        answered = frozenset([question]) if question in self.under_way else self.under_way | {question}
+        if answered >= wanted:
+            return PassState(frozenset(), True)
+        return PassState(answered, self.any_complete)
+
+
+NOT_STARTED = PassState(frozenset(), False)
+
 
 def pass_state(questions: Sequence[object], outline: QuizOutline) -> PassState:
-    wanted = set(outline.answerable)
-    answered = [frozenset(questions[i] for i in p) for p in passes(questions, outline)]
-    complete = [a >= wanted for a in answered]
-    under_way = answered[-1] if answered and not complete[-1] else frozenset()
-    return PassState(under_way, any(complete))
+    state = NOT_STARTED
+    for question in questions:
+        state = state.after(question, outline)
+    return state
 
 
 def attempts(answers: Sequence[Answer], outline: QuizOutline) -> list[Attempt]:

@@ -8,7 +8,11 @@ share one), each an LRU of values computed on a miss:
   is a thousand events or more per learner: decoding them all on every home or course page
   made those pages 10 ms each. Events are append-only, so the number a learner has is a
   version (kit.core.eventlog.count_learner_events): a new answer, a read, or a synced event
-  from another school changes it, and a new pack version changes the course's key.
+  from another school changes it, and a new pack version changes the course's key. It also
+  keeps where each learner stands in a quiz (kit.learning.quiz_state), by the number of their
+  answers in that lesson; recording an answer carries it one step, so a quiz page and its
+  answer no longer reread the lesson's whole history (two reads per answer, each growing
+  with every pass).
 - content: installed lessons and quizzes as kit.learning finds them (a quiz decoded from its
   JSON into Question objects, a course's lesson list). Installed content changes only when a
   pack is installed, upgraded or removed (kit.content.install), possibly by another process

@@ -24,7 +24,7 @@ from ...core.progress import PASS_SCORE, Attempt, QuizProgress
 from ..i18n import gettext as _
 from ..store import get_db
 from .blueprint import bp, signed_in
-from .courses import content_cache, course_or_404, form_uuid
+from .courses import content_cache, course_or_404, form_uuid, progress_cache
 
 
 @dataclass
@@ -64,7 +64,7 @@ def show(q: Question, token: "str | None" = None, number: int = 0) -> Shown:
 @signed_in
 def quiz(pack_id: str, lesson_id: str):
     place = quiz_or_404(pack_id, lesson_id)
-    state = learning.quiz_state(get_db(), g.learner.id, place)
+    state = learning.quiz_state(get_db(), g.learner.id, place, progress_cache().get)
     if not state.under_way and state.any_complete and not request.args.get("again"):
         return result(place, learning.quiz_progress_of(get_db(), g.learner.id, place))
     if place.course.quiz_display == "all":
@@ -101,8 +101,9 @@ def answer(pack_id: str, lesson_id: str):
     response, shown.error = read_response(q, request.form, shown.token)
     if shown.error:
         return render(place, "learn/quiz_one.html", 400, shown=shown, intro=[], form=request.form)
-    shown.answered(learning.answer_question(get_db(), g.learner.id, place, q, response, shown.token))
-    finished = not learning.quiz_state(get_db(), g.learner.id, place).under_way
+    shown.answered(learning.answer_question(get_db(), g.learner.id, place, q, response, shown.token,
+                                            progress_cache().get))
+    finished = not learning.quiz_state(get_db(), g.learner.id, place, progress_cache().get).under_way
     return render(place, "learn/quiz_feedback.html", shown=shown, finished=finished)
 
 
