@@ -40,3 +40,20 @@ def test_counting_a_learners_events_agrees_with_listing_them(inst):
     for kinds, about in ((None, None), (("lesson.read",), {"pack": "p", "lesson": "a"}), (("quiz.answer",), {"lesson": "b"})):
         assert count_learner_events(inst.db, "L1", kinds, about) == len(learner_events(inst.db, "L1", kinds, about))
     assert count_learner_events(inst.db, "L1", ("lesson.read",), {"pack": "p", "lesson": "a"}) == 2
+
+
+def test_a_token_is_looked_up_in_the_index_not_in_every_earlier_answer(inst):
+    """An answer's token check reads the index down to the token: its cost does not grow with
+    the learner's earlier answers in the lesson (each pass of a quiz adds to them)."""
+    db, seen = inst.db, []
+    for n in range(3):
+        append(db, AnswerRecorded("p", "a", "fr", f"q{n}", 1, True, 0, token=f"t{n}"), learner_id="L1")
+    db.conn.set_trace_callback(seen.append)
+    try:
+        _event, created = append(db, AnswerRecorded("p", "a", "fr", "q0", 1, True, 0, token="t1"), learner_id="L1")
+    finally:
+        db.conn.set_trace_callback(None)
+    assert not created
+    lookup = next(sql for sql in seen if sql.startswith("SELECT") and "$.token" in sql)
+    plan = " ".join(row[3] for row in db.execute("EXPLAIN QUERY PLAN " + lookup))
+    assert "learner_id=? AND kind=? AND <expr>=? AND <expr>=?" in plan, plan
