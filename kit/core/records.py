@@ -258,8 +258,15 @@ def merge(db: sqlite_utils.Database, events: "Iterable[Event]") -> int:
 
 def get(db: sqlite_utils.Database, kind: str, rid: str) -> "dict | None":
     """A live record's fields plus its id, or None if unknown or deleted."""
+    data = stored(db, kind, rid)
+    return {**json.loads(data), "id": rid} if data else None
+
+
+def stored(db: sqlite_utils.Database, kind: str, rid: str) -> "str | None":
+    """A live record's fields as stored (JSON text), or None: for a caller that keeps what it
+    decodes, by this text."""
     row = db.execute("SELECT data FROM records WHERE kind = ? AND id = ? AND deleted = 0", [kind, rid]).fetchone()
-    return {**json.loads(row[0]), "id": rid} if row else None
+    return row[0] if row else None
 
 
 def all_of(db: sqlite_utils.Database, kind: str) -> list[dict]:

@@ -18,6 +18,7 @@ import time
 import unicodedata
 import uuid
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import sqlite_utils
 
@@ -403,8 +404,15 @@ def move_learner(db: sqlite_utils.Database, learner_id: str, to_class: str) -> L
 
 
 def get_learner(db: sqlite_utils.Database, learner_id: str) -> "Learner | None":
-    rec = records.get(db, "learner", learner_id)
-    return Learner.from_record(rec) if rec else None
+    data = records.stored(db, "learner", learner_id)
+    return _learner(learner_id, data) if data else None
+
+
+@lru_cache(maxsize=1024)
+def _learner(learner_id: str, data: str) -> Learner:
+    # Every page a learner opens reads their record: decoded once per version of it (a new
+    # PIN, name or class is new text, so a new key).
+    return Learner.from_record({**json.loads(data), "id": learner_id})
 
 
 def class_learners(db: sqlite_utils.Database, class_id: str) -> list[Learner]:

@@ -59,7 +59,10 @@ def create_app(config: "Mapping[str, Any] | None" = None) -> Flask:
     store.init_app(app, data)
     app.extensions["progress"] = Cache(PROGRESS_SIZE)   # kit.server.caches says why each is right
     app.extensions["content"] = Cache(CONTENT_SIZE)
-    app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True  # fewer bytes on the wire
+    app.jinja_options = {"trim_blocks": True, "lstrip_blocks": True,   # fewer bytes on the wire
+                         # every template kept in a plain dict: the kit's templates are a fixed few,
+                         # and jinja's LRU took a lock and a list scan at each page and each include
+                         "cache_size": -1}
 
     i18n.init_app(app, default_lang)
     # The hub's endpoints are for machines, each request signed by a device key: no form tokens.

@@ -7,8 +7,10 @@ compressed and go out as they are (and files streamed from disk are never buffer
 from __future__ import annotations
 
 import gzip
+from functools import lru_cache
 
 from flask import Flask, Response, request
+from werkzeug.http import parse_accept_header
 
 COMPRESSIBLE = ("text/", "application/json", "application/javascript", "image/svg+xml")
 MIN_SIZE = 200        # below this, gzip's own header costs more than it saves
@@ -19,12 +21,19 @@ def should_compress(resp: Response) -> bool:
             and "Content-Encoding" not in resp.headers and resp.status_code not in (204, 206, 304))
 
 
+@lru_cache(maxsize=256)
+def gzip_accepted(header: str) -> bool:
+    """Whether an Accept-Encoding header takes gzip: parsed once per header (a class's phones
+    send two or three different ones), not on every response."""
+    return parse_accept_header(header)["gzip"] > 0
+
+
 def compress(resp: Response) -> Response:
     if not should_compress(resp):
         return resp
     resp.vary.add("Accept-Encoding")
     body = resp.get_data()
-    if len(body) < MIN_SIZE or request.accept_encodings["gzip"] <= 0:
+    if len(body) < MIN_SIZE or not gzip_accepted(request.headers.get("Accept-Encoding", "")):
         return resp
     # Pages set weak ETags only: a weak validator stays right for the gzipped bytes.
     resp.set_data(gzip.compress(body, compresslevel=6, mtime=0))
