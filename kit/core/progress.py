@@ -151,42 +151,47 @@ def _answers(events: Iterable[Event], pack: str, lesson: str) -> list[Answer]:
     return out
 
 
-def passes(questions: Sequence[object], outline: QuizOutline) -> list[list[int]]:
-    """Cut the question ids of a quiz's answers (in clock order) into passes, as positions in
-    `questions`. Answers to a question the quiz no longer has (an older pack's) are left out."""
-    wanted = set(outline.answerable)
-    cut: list[list[int]] = []
-    seen: set = set()
-    for i, question in enumerate(questions):
-        if question not in wanted:
-            continue
-        if not cut or question in seen or wanted <= seen:
-            cut.append([])
-            seen = set()
-        cut[-1].append(i)
-        seen.add(question)
-    return cut
-
-
 @dataclass(frozen=True)
 class PassState:
     """Where a learner stands in a quiz, from the question ids of their answers alone."""
     under_way: frozenset              # questions answered in the pass under way; empty if none is
     any_complete: bool                # some pass was completed
 
+    def opens_pass(self, question: object) -> bool:
+        """Whether an answer to `question` begins a pass: none is under way (none yet, or the
+        last one was completed), or the pass under way has answered it already."""
+        return not self.under_way or question in self.under_way
+
     def after(self, question: object, outline: QuizOutline) -> "PassState":
-        """The state once one more answer (the latest in clock order) is counted: the cut of
-        `passes`, one answer at a time, so a page can follow a learner without rereading."""
+        """The state once one more answer (the latest in clock order) is counted, so a page
+        can follow a learner without rereading. An answer to a question the quiz no longer
+        has changes nothing."""
         wanted = frozenset(outline.answerable)
         if question not in wanted:
             return self
-        answered = frozenset([question]) if question in self.under_way else self.under_way | {question}
+        answered = frozenset([question]) if self.opens_pass(question) else self.under_way | {question}
         if answered >= wanted:
             return PassState(frozenset(), True)
         return PassState(answered, self.any_complete)
 
 
 NOT_STARTED = PassState(frozenset(), False)
+
+
+def passes(questions: Sequence[object], outline: QuizOutline) -> list[list[int]]:
+    """Cut the question ids of a quiz's answers (in clock order) into passes, as positions in
+    `questions`. Answers to a question the quiz no longer has (an older pack's) are left out."""
+    wanted = frozenset(outline.answerable)
+    cut: list[list[int]] = []
+    state = NOT_STARTED
+    for i, question in enumerate(questions):
+        if question not in wanted:
+            continue
+        if state.opens_pass(question):
+            cut.append([])
+        cut[-1].append(i)
+        state = state.after(question, outline)
+    return cut
 
 
 def pass_state(questions: Sequence[object], outline: QuizOutline) -> PassState:
