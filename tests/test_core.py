@@ -132,3 +132,25 @@ def test_with_equal_clocks_the_higher_device_id_wins_in_either_order(inst):
         clock = inst.db.execute("SELECT hlc, device_id FROM record_clocks WHERE kind = 'learner' AND id = ? "
                                 "AND field = 'name'", [rid]).fetchone()
         assert tuple(clock) == (hlc, high), rid
+
+
+def test_a_database_of_the_previous_version_is_updated_once_and_the_command_says_so_first(data, inst):
+    """Migration 11 rebuilds the lesson index with the token: minutes on a hub, so the command
+    says what it does before it starts; the events and their once-per-token rule survive it."""
+    from click.testing import CliRunner
+    from kit.cli import main
+    append(inst.db, AnswerRecorded("p", "l", "fr", "q1", 1, True, 0, token="t1"), learner_id="L1")
+    inst.db.execute("DROP INDEX events_by_lesson_token")             # back to version 10
+    inst.db.execute("CREATE INDEX events_by_lesson ON events (learner_id, kind, json_extract(body, '$.lesson'))")
+    inst.db.execute("DELETE FROM schema_version WHERE version = ?", [len(MIGRATIONS)])
+    inst.close()
+
+    first = CliRunner().invoke(main, ["keys", "show", "--data", str(data.root)])
+    again = CliRunner().invoke(main, ["keys", "show", "--data", str(data.root)])
+    assert first.exit_code == again.exit_code == 0, first.output
+    assert "Updating" in first.stderr and "Updating" not in again.stderr
+
+    db = open_db(data.db_path)
+    assert schema_version(db) == len(MIGRATIONS)
+    _event, created = append(db, AnswerRecorded("p", "l", "fr", "q1", 0, False, 1, token="t1"), learner_id="L1")
+    assert not created and db.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 1

@@ -20,7 +20,14 @@ data_option = click.option(
 
 
 def data_dir(data: str) -> DataDir:
-    return DataDir.resolve(data)
+    """The data dir a command works on. When this kit is newer than its database, say so before
+    the first command updates it: on a hub with millions of events that takes minutes."""
+    from ..core.db import pending_migrations   # here: `kit --help` needs no database code
+    found = DataDir.resolve(data)
+    if pending_migrations(found.db_path):
+        click.echo(f"Updating {found.db_path} for this version of the kit (once; on a hub holding "
+                   "millions of events it takes minutes) ...", err=True)
+    return found
 
 
 # Each command group lives in its own module, imported only when it runs: `kit serve` on a

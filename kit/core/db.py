@@ -274,6 +274,22 @@ def schema_version(db: sqlite_utils.Database) -> int:
     return row[0] or 0
 
 
+def pending_migrations(path: "str | Path") -> int:
+    """How many migrations a database file still lacks (0 for none, or no file), read without
+    changing it: a face can say so before a long one runs (an index over a hub's millions of
+    events takes minutes)."""
+    if not Path(path).exists():
+        return 0
+    conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        current = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] or 0
+    except sqlite3.Error:      # no schema_version yet, or unreadable: opening it will say
+        return 0
+    finally:
+        conn.close()
+    return max(0, len(MIGRATIONS) - current)
+
+
 def run_migrations(db: sqlite_utils.Database) -> int:
     """Bring the schema up to date; safe to run at every start and from many processes."""
     current = schema_version(db)
