@@ -15,11 +15,11 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
-from datetime import datetime, timezone
 import os
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 from typing import Iterator
 
@@ -44,12 +44,12 @@ class InstallResult:
     signed_by: "str | None" = None
 
 
-
 def installed_now() -> str:
     """When a pack was installed, to the microsecond: caches of its content (the server's, the
     ETags, the search index's version) key on it, and a pack removed and installed again at
     the same version may differ in content within the same second."""
     return datetime.now(timezone.utc).isoformat()
+
 
 def version_key(version: str) -> tuple:
     return tuple(int(p) for p in version.split("."))

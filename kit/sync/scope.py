@@ -32,7 +32,6 @@ from ..core.db import get_meta
 from . import peers
 
 
-
 def holds(db: sqlite_utils.Database) -> "dict[str, int]":
     """What this server tells others it holds: per device, the gapless prefix of its log, or
     further where scoped ranges from a hub say that every event of its share is here."""
