@@ -190,22 +190,27 @@ def quiz_state(db: sqlite_utils.Database, learner_id: str, place: QuizPlace,
     finished one: all a quiz page needs to go on, read without decoding one answer.
     `cached(key, compute)` may keep it, by the number of the learner's answers in the lesson
     (counted from an index); answer_question then keeps it up to date as it records."""
-    return _pass(db, learner_id, place, cached)[0]
+    return _pass(db, learner_id, place, cached)[0].state
 
 
-# A pass state and the place, in clock order, of the last answer it counts (kit.core.eventlog).
-_Pass = "tuple[PassState, tuple | None]"
+@dataclass(frozen=True)
+class _Pass:
+    state: PassState
+    last: "tuple | None"      # (hlc, device_id, seq) of the last answer it counts (kit.core.eventlog)
 
 
-def _pass(db: sqlite_utils.Database, learner_id: str, place: QuizPlace, cached: "Cached | None") -> _Pass:
+def _pass(db: sqlite_utils.Database, learner_id: str, place: QuizPlace,
+          cached: "Cached | None") -> "tuple[_Pass, tuple | None]":
+    """The pass state, and the key it is kept under (None when not kept)."""
     def compute() -> _Pass:
         questions, last = learner_body_field(db, learner_id, AnswerRecorded.KIND, "question",
                                              {"pack": place.course.id, "lesson": place.lesson.lesson.lesson_id})
-        return pass_state(questions, place.outline), last
+        return _Pass(pass_state(questions, place.outline), last)
     if cached is None:
-        return compute()
+        return compute(), None
     with transaction(db, immediate=False):    # the count and the answers it counts, one snapshot
-        return cached(_pass_key(db, learner_id, place), compute)
+        key = _pass_key(db, learner_id, place)
+        return cached(key, compute), key
 
 
 def _pass_key(db: sqlite_utils.Database, learner_id: str, place: QuizPlace) -> tuple:
@@ -219,11 +224,13 @@ def _pass_key(db: sqlite_utils.Database, learner_id: str, place: QuizPlace) -> t
 @dataclass(frozen=True)
 class Answered:
     """An answer as recorded: the response kept (the first one, for a repeated token), its
-    grade, and whether this call recorded it."""
+    grade, whether this call recorded it, and (when answer_question was given `cached`) where
+    the learner stands in the quiz after it."""
     question: Question
     response: object
     grade: Grade
     recorded: bool
+    state: "PassState | None" = None
 
 
 def answer_event(place: QuizPlace, question: Question, response: object, token: str) -> AnswerRecorded:
@@ -242,28 +249,32 @@ def answer_question(db: sqlite_utils.Database, learner_id: str, place: QuizPlace
                     response: object, token: str, cached: "Cached | None" = None) -> Answered:
     """Grade a response and record it, once per token: a double tap, a reload or an answer
     queued on a phone and sent twice counts once, and gets back what was recorded first.
-    With `cached`, the learner's pass state (quiz_state) is carried past the new answer."""
+    With `cached`, the learner's pass state (quiz_state) is carried past the new answer and
+    returned with it."""
     answered, marked = _graded(place, question, response, token)
+    state = None
     with transaction(db):
-        before = _pass(db, learner_id, place, cached) if cached else None
+        if cached is not None:
+            before, key = _pass(db, learner_id, place, cached)
         event, created = append(db, answered, learner_id=learner_id)
-        if created and before is not None:
-            _carry(db, learner_id, place, cached, before, event)
+        if cached is not None:
+            state = _carry(db, learner_id, place, cached, before, key, event) if created else before.state
     if not created:
         response = event.payload().response
         marked = grade(question, response)
-    return Answered(question, response, marked, created)
+    return Answered(question, response, marked, created, state)
 
 
 def _carry(db: sqlite_utils.Database, learner_id: str, place: QuizPlace, cached: Cached,
-           before: _Pass, event: Event) -> None:
-    """Keep the pass state after a new answer, unless the answer does not sort last (an
-    event synced from a device whose clock runs far ahead): then the next read counts it."""
-    state, last = before
+           before: _Pass, key: tuple, event: Event) -> PassState:
+    """The pass state once `event`, just recorded in this transaction, is counted: carried one
+    step and kept under the next count, unless the answer does not sort last (an event synced
+    from a device whose clock runs far ahead): then read again."""
     here = (event.hlc, event.device_id, event.seq)
-    if last is None or here > last:
-        after = state.after(event.body["question"], place.outline), here
-        cached(_pass_key(db, learner_id, place), lambda: after)
+    if before.last is not None and here < before.last:
+        return _pass(db, learner_id, place, cached)[0].state
+    after = _Pass(before.state.after(event.body["question"], place.outline), here)
+    return cached((*key[:-1], key[-1] + 1), lambda: after).state
 
 
 def answer_quiz(db: sqlite_utils.Database, learner_id: str, place: QuizPlace,

@@ -49,7 +49,8 @@ def test_the_kept_state_follows_every_answer_of_random_passes(installed):
     ids = list(place.outline.answerable)
     rng = random.Random(7)
     for _ in range(40):
-        answer(db, place, rng.choice(ids), cache)
+        answered = answer(db, place, rng.choice(ids), cache)
+        assert answered.state == learning.quiz_state(db, LEARNER, place)       # what the answer says
         assert_kept_state_is_read_state(db, place, cache)
     for qid in ids:                                       # one whole pass: the quiz is finished
         answer(db, place, qid, cache)
@@ -63,7 +64,8 @@ def test_an_answer_sent_twice_moves_the_kept_state_once(installed):
     first, second = place.outline.answerable[:2]
     answer(db, place, first, cache, token="t-1")
     answer(db, place, second, cache, token="t-2")
-    assert not answer(db, place, second, cache, token="t-2").recorded
+    again = answer(db, place, second, cache, token="t-2")
+    assert not again.recorded and again.state.under_way == {first, second}
     assert learning.quiz_state(db, LEARNER, place, cache.get).under_way == {first, second}
     assert_kept_state_is_read_state(db, place, cache)
 
@@ -86,6 +88,7 @@ def test_an_answer_from_a_device_whose_clock_runs_far_ahead_stays_last_in_the_ke
     answer(db, place, first, cache)
     synced_answer(db, place, first, format_hlc(99_999_999_999_999, 0), 1)   # year 5138
     learning.quiz_state(db, LEARNER, place, cache.get)                       # kept, that answer last
-    answer(db, place, second, cache)                                         # sorts before it
+    answered = answer(db, place, second, cache)                              # sorts before it
     assert learning.quiz_state(db, LEARNER, place).under_way == {first}      # it started a new pass
+    assert answered.state == learning.quiz_state(db, LEARNER, place)
     assert_kept_state_is_read_state(db, place, cache)

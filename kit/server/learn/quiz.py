@@ -101,10 +101,10 @@ def answer(pack_id: str, lesson_id: str):
     response, shown.error = read_response(q, request.form, shown.token)
     if shown.error:
         return render(place, "learn/quiz_one.html", 400, shown=shown, intro=[], form=request.form)
-    shown.answered(learning.answer_question(get_db(), g.learner.id, place, q, response, shown.token,
-                                            progress_cache().get))
-    finished = not learning.quiz_state(get_db(), g.learner.id, place, progress_cache().get).under_way
-    return render(place, "learn/quiz_feedback.html", shown=shown, finished=finished)
+    answered = learning.answer_question(get_db(), g.learner.id, place, q, response, shown.token,
+                                        progress_cache().get)
+    shown.answered(answered)
+    return render(place, "learn/quiz_feedback.html", shown=shown, finished=not answered.state.under_way)
 
 
 def answer_all(place: learning.QuizPlace):
