@@ -15,6 +15,7 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import waitress
 from flask import Flask
@@ -24,15 +25,14 @@ from kit.server import hub, store as kit_store
 
 
 @contextmanager
-def served(data: DataDir):
-    """The sync endpoints of one data dir on a free loopback port; yields the base URL."""
-    app = Flask("hub")
-    store = kit_store.init_app(app, data)
-    app.register_blueprint(hub.bp)
-    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
+def waitress_on_loopback(app, threads: int = 4) -> Iterator[int]:
+    """`app` under a real waitress on a free loopback port, in a thread; yields the port. Stopped
+    by its own loop: `server.close()` from another thread can pull a socket from under its
+    select() (EBADF in that thread)."""
+    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=threads)
     stopping = threading.Event()
 
-    def run() -> None:  # server.run() cannot be stopped cleanly from another thread
+    def run() -> None:
         while not stopping.is_set():
             server.asyncore.loop(timeout=0.05, map=server._map, count=1)
         server.task_dispatcher.shutdown()
@@ -41,10 +41,22 @@ def served(data: DataDir):
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.effective_port}"
+        yield server.effective_port
     finally:
         stopping.set()
         thread.join(5)
+
+
+@contextmanager
+def served(data: DataDir):
+    """The sync endpoints of one data dir on a free loopback port; yields the base URL."""
+    app = Flask("hub")
+    store = kit_store.init_app(app, data)
+    app.register_blueprint(hub.bp)
+    try:
+        with waitress_on_loopback(app) as port:
+            yield f"http://127.0.0.1:{port}"
+    finally:
         store.close()
 
 

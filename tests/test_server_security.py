@@ -8,7 +8,6 @@ import threading
 import urllib.parse
 
 import pytest
-import waitress
 
 from kit.core import accounts, records, roster, signin
 from kit.core.config import DataDir
@@ -20,6 +19,7 @@ from kit.core.instance import init_instance
 from kit.server.site import local_path
 
 from coach_support import PASSWORD, staff_sign_in
+from netlink import waitress_on_loopback
 from server_support import csrf_of, sign_in
 
 # --- redirects stay on this server (M1) ---------------------------------------------------------
@@ -119,12 +119,8 @@ def test_a_new_password_signs_out_every_browser_of_the_account(app, inst):
 @pytest.fixture
 def served(app):
     """The app under waitress on a loopback port, as `kit serve` runs it (8 threads)."""
-    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=8)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield server.effective_port
-    server.close()
-    thread.join(timeout=10)
+    with waitress_on_loopback(app, threads=8) as port:
+        yield port
 
 
 def test_forty_wrong_pins_posted_at_once_get_no_more_checks_than_the_limit(served, inst):
