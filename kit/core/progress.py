@@ -19,7 +19,7 @@ Rules:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 from .clock import parse_hlc
 from .events import AnswerRecorded, Event, LessonRead
@@ -157,48 +157,55 @@ class PassState:
     under_way: frozenset              # questions answered in the pass under way; empty if none is
     any_complete: bool                # some pass was completed
 
-    def opens_pass(self, question: object) -> bool:
-        """Whether an answer to `question` begins a pass: none is under way (none yet, or the
-        last one was completed), or the pass under way has answered it already."""
-        return not self.under_way or question in self.under_way
-
     def after(self, question: object, outline: QuizOutline) -> "PassState":
         """The state once one more answer (the latest in clock order) is counted, so a page
-        can follow a learner without rereading. An answer to a question the quiz no longer
-        has changes nothing."""
-        wanted = frozenset(outline.answerable)
-        if question not in wanted:
-            return self
-        answered = frozenset([question]) if self.opens_pass(question) else self.under_way | {question}
-        if answered >= wanted:
-            return PassState(frozenset(), True)
-        return PassState(answered, self.any_complete)
+        can follow a learner without rereading."""
+        return _state([question], outline, self)
 
 
 NOT_STARTED = PassState(frozenset(), False)
 
 
-def passes(questions: Sequence[object], outline: QuizOutline) -> list[list[int]]:
-    """Cut the question ids of a quiz's answers (in clock order) into passes, as positions in
-    `questions`. Answers to a question the quiz no longer has (an older pack's) are left out."""
+def _walk(questions: Sequence[object], outline: QuizOutline,
+          start: PassState = NOT_STARTED) -> "Iterator[tuple[int, bool, set]]":
+    """The one rule that cuts a quiz's answers (in clock order) into passes. For each answer to
+    a question the quiz still has (an older pack's are left out): its position, whether it opens
+    a pass (none is under way: none yet, or the last one was completed; or the pass under way
+    has answered that question already), and the questions answered in the pass under way
+    after it, empty once that pass is complete. The set is the walk's own: read it, don't keep it."""
     wanted = frozenset(outline.answerable)
-    cut: list[list[int]] = []
-    state = NOT_STARTED
+    seen = set(start.under_way)
     for i, question in enumerate(questions):
         if question not in wanted:
             continue
-        if state.opens_pass(question):
+        opens = not seen or question in seen
+        if opens:
+            seen.clear()
+        seen.add(question)
+        if len(seen) == len(wanted):     # seen only holds wanted questions: the pass is complete
+            seen.clear()
+        yield i, opens, seen
+
+
+def passes(questions: Sequence[object], outline: QuizOutline) -> list[list[int]]:
+    """The passes of a quiz's answers (in clock order), as positions in `questions`."""
+    cut: list[list[int]] = []
+    for i, opens, _seen in _walk(questions, outline):
+        if opens:
             cut.append([])
         cut[-1].append(i)
-        state = state.after(question, outline)
     return cut
 
 
 def pass_state(questions: Sequence[object], outline: QuizOutline) -> PassState:
-    state = NOT_STARTED
-    for question in questions:
-        state = state.after(question, outline)
-    return state
+    return _state(questions, outline, NOT_STARTED)
+
+
+def _state(questions: Sequence[object], outline: QuizOutline, start: PassState) -> PassState:
+    seen, complete = start.under_way, start.any_complete
+    for _i, _opens, seen in _walk(questions, outline, start):
+        complete = complete or not seen
+    return PassState(frozenset(seen), complete)
 
 
 def attempts(answers: Sequence[Answer], outline: QuizOutline) -> list[Attempt]:
